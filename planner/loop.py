@@ -1,0 +1,387 @@
+"""The planner loop: request, answer, gate and run tools, repeat until a typed stop."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import anyio
+import structlog
+
+from planner.compaction import COMPACTION_THRESHOLD, Compactor
+from planner.dispatch import ExecutedCall, ParallelSafe, RoundDispatch, dispatch_round
+from planner.messages import Message, ModelRequest, ModelResponse, Usage, reminder_message
+from planner.models.base import Model
+from planner.models.retry import RETRY_SINK, RetryInfo
+from planner.policy import PolicyGate
+from planner.state import (
+    LastCall,
+    LoopState,
+    Reminder,
+    ReminderChannel,
+    StopReason,
+    call_channel,
+    policy_flag_reminders,
+)
+from planner.subagents import SubAgentHost, SubAgentModelFor, SubAgentSpec, task_tool
+from planner.tools import ToolContext, ToolRegistry
+from planner.transcript import (
+    CompactionEvent,
+    RequestEvent,
+    ResponseEvent,
+    RetryEvent,
+    RunFinished,
+    RunStarted,
+    ToolInfo,
+    Transcript,
+)
+
+RECENT_CALLS = 5
+log = structlog.get_logger("planner.loop")
+
+
+@dataclass(frozen=True)
+class PlannerLoopInput:
+    """Everything one run needs; the registry is already filtered to what it may see."""
+
+    model: Model
+    system_prompt: str
+    user_prompt: str
+    tools: ToolRegistry
+    context: ToolContext
+    prior_messages: Sequence[Message] = ()
+    policy: PolicyGate | None = None
+    reminder_channel: ReminderChannel | None = None
+    is_parallel_safe: ParallelSafe | None = None
+    max_rounds: int = 5
+    max_tool_calls: int | None = None
+    token_budget: int | None = None
+    cost_budget_usd: float | None = None
+    timeout_s: float | None = None
+    transcript: Transcript | None = None
+    compactor: Compactor | None = None
+    settings: dict[str, Any] = field(default_factory=dict)
+    """Free-form run settings recorded in the transcript (mission, reminders, mode)."""
+    transcript_path: str = ""
+    """Prefix for nested runs' events (sub-agents); empty for a top-level run."""
+    cancel_scope: anyio.CancelScope | None = None
+    """Cancel this scope (from any task) to end the run with `cancelled` and a result."""
+    subagents: Sequence[SubAgentSpec] = ()
+    """Sub-agent kinds offered through the `task` tool; empty means no `task` tool."""
+    subagent_model: SubAgentModelFor | None = None
+    """Picks a sub-agent's model by (kind, transcript path); replay uses it."""
+
+
+@dataclass(frozen=True)
+class PlannerLoopResult:
+    """How a run went: its rounds, calls, answer, stop reason, history and usage."""
+
+    rounds: int
+    executed_calls: list[ExecutedCall]
+    summary: str
+    stop_reason: StopReason
+    messages: list[Message]
+    usage: Usage
+    reminder_counts: dict[str, int] = field(default_factory=dict)
+    error: str | None = None
+
+
+class _Stop(Exception):
+    """Internal: carries a stop reason out of a round."""
+
+    def __init__(self, reason: StopReason, error: str | None = None) -> None:
+        super().__init__(reason.value)
+        self.reason = reason
+        self.error = error
+
+
+class _Run:
+    """One run's mutable state; each method is one step of the contract."""
+
+    def __init__(self, inp: PlannerLoopInput) -> None:
+        self.inp = inp
+        self.run_id = inp.context.run_id
+        self.messages: list[Message] = [
+            *inp.prior_messages,
+            Message(role="user", content=inp.user_prompt),
+        ]
+        self.sent_upto = 0
+        self.history_reset = False
+        self.round = 0
+        self.usage = Usage()
+        self.executed: list[ExecutedCall] = []
+        self.summary = ""
+        self.last_input_tokens = 0
+        self.compactions = 0
+        self.reminder_counts: Counter[str] = Counter()
+        self.flagged: tuple[str, ...] = ()
+        self.tools = inp.tools
+        if inp.subagents:
+            host = SubAgentHost(inp, lambda: self.usage, self.add_usage, run_planner_loop)
+            self.tools = inp.tools.merged([task_tool(host)])
+        self.dispatch = RoundDispatch(
+            registry=self.tools,
+            context=inp.context,
+            gate=inp.policy,
+            is_parallel_safe=inp.is_parallel_safe,
+            transcript=inp.transcript,
+            run_id=self.run_id,
+            path=inp.transcript_path,
+        )
+
+    def record(self, event_type: type[Any], **fields: Any) -> None:
+        """Write one transcript event, when a transcript is attached."""
+        if self.inp.transcript is not None:
+            self.inp.transcript.record(
+                event_type(run_id=self.run_id, path=self.inp.transcript_path, **fields)
+            )
+
+    def add_usage(self, usage: Usage) -> None:
+        """Count a sub-agent's usage in this run's totals and budgets."""
+        self.usage = self.usage + usage
+
+    def state(self) -> LoopState:
+        """Snapshot for the reminder channel."""
+        recent = tuple(
+            LastCall(e.call.name, e.result.success, e.duration_ms, e.result.message)
+            for e in self.executed[-RECENT_CALLS:]
+        )
+        return LoopState(
+            round=self.round,
+            tool_call_count=len(self.executed),
+            usage=self.usage,
+            last_call=recent[-1] if recent else None,
+            recent_calls=recent,
+            compactions_done=self.compactions,
+            max_rounds=self.inp.max_rounds,
+            flagged_tools=self.flagged,
+        )
+
+    async def maybe_compact(self) -> None:
+        """Compact once per run when the last request filled 92% of the context."""
+        compactor = self.inp.compactor
+        if compactor is None or self.compactions:
+            return
+        if self.last_input_tokens < COMPACTION_THRESHOLD * compactor.max_context_tokens:
+            return
+        before = len(self.messages)
+        self.messages = await compactor.compact(self.inp.system_prompt, self.messages)
+        self.compactions += 1
+        self.history_reset = True
+        self.record(
+            CompactionEvent,
+            round=self.round,
+            removed=before - len(self.messages) + 1,
+            summary=self.messages[0].content if self.messages else "",
+        )
+
+    async def reminders(self, state: LoopState) -> list[Reminder]:
+        """Call the channel once, plus the built-in policy-flag producer."""
+        found = []
+        if self.inp.reminder_channel is not None:
+            found = await call_channel(self.inp.reminder_channel, state)
+        if not any(r.source == "policy" for r in found):
+            found = policy_flag_reminders(state) + found
+        self.reminder_counts.update(r.source for r in found)
+        return found
+
+    def build_request(self, reminders: list[Reminder]) -> ModelRequest:
+        """History plus this round's transient reminders; record what was added."""
+        start = 0 if self.history_reset else self.sent_upto
+        self.record(
+            RequestEvent,
+            round=self.round,
+            messages_added=self.messages[start:],
+            reminders=[r.text for r in reminders],
+        )
+        self.sent_upto = len(self.messages)
+        self.history_reset = False
+        return ModelRequest(
+            system_prompt=self.inp.system_prompt,
+            messages=(*self.messages, *(reminder_message(r.text) for r in reminders)),
+            tools=self.tools.schemas(),
+            round=self.round,
+        )
+
+    async def call_model(self, request: ModelRequest) -> ModelResponse:
+        """One model call; retries are the adapter's, and each is recorded here."""
+
+        def on_retry(info: RetryInfo) -> None:
+            self.record(
+                RetryEvent,
+                round=self.round,
+                attempt=info.attempt,
+                error=info.error,
+                wait_s=info.wait_s,
+                status=info.status,
+            )
+
+        token = RETRY_SINK.set(on_retry)
+        started = time.perf_counter()
+        try:
+            response = await self.inp.model.complete(request)
+        except Exception as exc:
+            raise _Stop(StopReason.MODEL_ERROR, f"{type(exc).__name__}: {exc}") from exc
+        finally:
+            RETRY_SINK.reset(token)
+        if not response.latency_ms:
+            response = response.model_copy(
+                update={"latency_ms": (time.perf_counter() - started) * 1000}
+            )
+        self.usage = self.usage + response.usage
+        self.last_input_tokens = response.usage.input_tokens
+        self.record(
+            ResponseEvent,
+            round=self.round,
+            text=response.text,
+            tool_calls=list(response.tool_calls),
+            usage=response.usage,
+            stop_reason=response.stop_reason,
+            latency_ms=round(response.latency_ms, 3),
+            model=response.model,
+        )
+        return response
+
+    async def dispatch_calls(self, response: ModelResponse) -> None:
+        """Run the round's calls and append their results in source order."""
+        calls = response.tool_calls
+        limit = self.inp.max_tool_calls
+        if limit is not None and len(self.executed) + len(calls) > limit:
+            raise _Stop(StopReason.MAX_TOOL_CALLS)
+        done = await dispatch_round(self.round, calls, self.dispatch)
+        self.executed.extend(done)
+        self.messages.extend(e.to_message() for e in done)
+        self.flagged = tuple(
+            e.call.name for e in done if e.decision is not None and e.decision.flagged
+        )
+
+    def check_limits(self) -> None:
+        """End the run when a budget or the round limit is reached."""
+        if self.inp.token_budget is not None and self.usage.total_tokens >= self.inp.token_budget:
+            raise _Stop(StopReason.BUDGET_EXHAUSTED)
+        cost_budget = self.inp.cost_budget_usd
+        if cost_budget is not None and self.usage.cost_usd >= cost_budget:
+            raise _Stop(StopReason.BUDGET_EXHAUSTED)
+        if self.round >= self.inp.max_rounds:
+            raise _Stop(StopReason.MAX_ROUNDS)
+
+    async def step(self) -> None:
+        """One round: compaction, reminders, model call, append, dispatch, limits."""
+        self.round += 1
+        with structlog.contextvars.bound_contextvars(run_id=self.run_id, round=self.round):
+            await self.maybe_compact()
+            reminders = await self.reminders(self.state())
+            response = await self.call_model(self.build_request(reminders))
+            self.messages.append(response.to_message())
+            if not response.tool_calls:
+                self.summary = response.text
+                stop = response.stop_reason == "end_turn"
+                raise _Stop(StopReason.ASSISTANT_STOP if stop else StopReason.NO_TOOL_CALLS)
+            await self.dispatch_calls(response)
+            self.check_limits()
+
+    def start(self) -> None:
+        """Record what the run was given."""
+        self.record(
+            RunStarted,
+            model=self.inp.model.model_id,
+            system_prompt=self.inp.system_prompt,
+            user_prompt=self.inp.user_prompt,
+            prior_messages=list(self.inp.prior_messages),
+            tools=[
+                ToolInfo(
+                    name=s.name,
+                    description=s.description,
+                    input_schema=s.input_schema,
+                    scope=s.scope,
+                    policy_hint=s.policy_hint,
+                )
+                for s in self.tools
+            ],
+            loop=self.loop_settings(),
+            settings=self.inp.settings,
+        )
+        log.info("run.started", run_id=self.run_id, model=self.inp.model.model_id)
+
+    def loop_settings(self) -> dict[str, Any]:
+        """The limits, context and policy mode replay needs to run this loop again."""
+        inp, ctx = self.inp, self.inp.context
+        return {
+            "max_rounds": inp.max_rounds,
+            "max_tool_calls": inp.max_tool_calls,
+            "token_budget": inp.token_budget,
+            "cost_budget_usd": inp.cost_budget_usd,
+            "timeout_s": inp.timeout_s,
+            "parallel": inp.is_parallel_safe is not None,
+            "policy_mode": inp.policy.mode.value if inp.policy else None,
+            "user_id": ctx.user_id,
+            "space_id": ctx.space_id,
+            "run_id": ctx.run_id,
+            "invoker": ctx.invoker,
+            "subagents": [
+                {
+                    "name": s.name,
+                    "description": s.description,
+                    "max_rounds": s.max_rounds,
+                    "system_prompt": s.system_prompt,
+                    "tools": [t.name for t in self.tools if t.name != "task" and s.tools(t)],
+                }
+                for s in inp.subagents
+            ],
+        }
+
+    def finish(self, reason: StopReason, error: str | None) -> PlannerLoopResult:
+        """Record the end of the run and build its result."""
+        counts = dict(self.reminder_counts)
+        self.record(
+            RunFinished,
+            stop_reason=reason.value,
+            rounds=self.round,
+            tool_calls=len(self.executed),
+            usage=self.usage,
+            summary=self.summary,
+            error=error,
+            reminder_counts=counts,
+        )
+        log.info(
+            "run.finished",
+            run_id=self.run_id,
+            stop_reason=reason.value,
+            rounds=self.round,
+            tool_calls=len(self.executed),
+            error=error,
+        )
+        return PlannerLoopResult(
+            rounds=self.round,
+            executed_calls=self.executed,
+            summary=self.summary,
+            stop_reason=reason,
+            messages=self.messages,
+            usage=self.usage,
+            reminder_counts=counts,
+            error=error,
+        )
+
+
+async def run_planner_loop(inp: PlannerLoopInput) -> PlannerLoopResult:
+    """Run the loop to a typed stop; never raises for a model, tool or limit failure."""
+    run = _Run(inp)
+    run.start()
+    reason: StopReason = StopReason.CANCELLED
+    error: str | None = "cancelled"
+    scope = inp.cancel_scope or anyio.CancelScope()
+    try:
+        with scope, anyio.move_on_after(inp.timeout_s) as timer:
+            while True:
+                await run.step()
+    except _Stop as stop:
+        reason, error = stop.reason, stop.error
+    except anyio.get_cancelled_exc_class():
+        run.finish(StopReason.CANCELLED, "cancelled by the caller")
+        raise
+    if timer.cancelled_caught:
+        error = f"timed out after {inp.timeout_s:g}s"
+    return run.finish(reason, error)

@@ -1,0 +1,240 @@
+"""me.listReferenceImages / me.setPrimary / me.generateWithReference: the user's me-images."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from pathlib import Path
+from types import MappingProxyType
+
+import anyio
+from openai import AsyncOpenAI
+from pydantic import Field
+
+from planner.tools import AnyToolSpec, ToolContext, ToolSpec
+from toolkits import media
+from toolkits.crypto import FieldCipher
+from toolkits.errors import ImageGenerationError, NotFoundError
+from toolkits.images import (
+    DEFAULT_IMAGE_MODEL,
+    GeneratedImage,
+    Quality,
+    ReferenceImage,
+    Size,
+    edit_with_references,
+)
+from toolkits.models import ToolModel, require_datetime
+from toolkits.store import Store
+
+ENTITY = media.ENTITY
+CREDITS_PER_IMAGE: Mapping[Quality, int] = MappingProxyType({"low": 3, "medium": 10, "high": 25})
+KIND_PATTERN = r"^[a-z][a-z0-9_-]{0,31}$"
+
+
+class ListReferenceImagesInput(ToolModel):
+    """Optionally only one kind of image."""
+
+    kind: str | None = Field(default=None, pattern=KIND_PATTERN, description="e.g. face, body")
+
+
+class ReferenceImageOut(ToolModel):
+    """A reference image: its media id, kind and the primary slot it holds, if any."""
+
+    media_id: str
+    kind: str
+    primary_slot: str | None
+    is_primary: bool
+    created_at: datetime
+
+
+class ListReferenceImagesOutput(ToolModel):
+    """Your reference images in the active space."""
+
+    images: list[ReferenceImageOut]
+
+
+class SetPrimaryInput(ToolModel):
+    """Which image becomes the primary one for which slot."""
+
+    media_id: str
+    slot: str = Field(pattern=KIND_PATTERN, description="e.g. face, body")
+
+
+class SetPrimaryOutput(ToolModel):
+    """The new holder of the slot and the image it replaced."""
+
+    media_id: str
+    slot: str
+    previous_media_id: str | None
+
+
+class GenerateInput(ToolModel):
+    """An image to generate from your reference images."""
+
+    prompt: str = Field(min_length=1, max_length=4000)
+    reference_media_ids: list[str] = Field(min_length=1, max_length=8)
+    quality: Quality = "medium"
+    size: Size = "1024x1024"
+    n: int = Field(default=1, ge=1, le=4, description="number of images")
+
+
+class GeneratedOut(ToolModel):
+    """One generated image as stored."""
+
+    media_id: str
+    path: str
+
+
+class GenerateOutput(ToolModel):
+    """The stored images and what they cost."""
+
+    images: list[GeneratedOut]
+    credits_charged: int
+    credits_remaining: int
+
+
+def specs(
+    store: Store,
+    cipher: FieldCipher,
+    *,
+    media_dir: Path,
+    image_client: AsyncOpenAI | None,
+    image_model: str = DEFAULT_IMAGE_MODEL,
+) -> list[AnyToolSpec]:
+    """The me-image tools."""
+
+    async def list_reference_images(
+        ctx: ToolContext, inp: ListReferenceImagesInput
+    ) -> ListReferenceImagesOutput:
+        async with store.scoped(ctx) as s:
+            c = s.table(ENTITY).c
+            where = [c.author_id == ctx.user_id, c.ai_reference.is_(True)]
+            if inp.kind is not None:
+                where.append(c.kind == inp.kind)
+            rows = await s.select(ENTITY, *where)
+        return ListReferenceImagesOutput(
+            images=[
+                ReferenceImageOut(
+                    media_id=r["id"],
+                    kind=r["kind"],
+                    primary_slot=r["primary_slot"],
+                    is_primary=r["primary_slot"] is not None,
+                    created_at=require_datetime(r["created_at"]),
+                )
+                for r in rows
+            ]
+        )
+
+    async def set_primary(ctx: ToolContext, inp: SetPrimaryInput) -> SetPrimaryOutput:
+        async with store.scoped(ctx) as s:
+            previous = await media.set_primary(s, inp.media_id, inp.slot)
+        return SetPrimaryOutput(media_id=inp.media_id, slot=inp.slot, previous_media_id=previous)
+
+    async def generate(ctx: ToolContext, inp: GenerateInput) -> GenerateOutput:
+        if image_client is None:
+            raise ImageGenerationError("image generation is not configured on this server")
+        references = await load_references(ctx, inp.reference_media_ids)
+        price = CREDITS_PER_IMAGE[inp.quality]
+        await store.debit_credits(ctx.user_id, price * inp.n)
+        try:
+            images = await edit_with_references(
+                image_client,
+                model=image_model,
+                prompt=inp.prompt,
+                references=references,
+                n=inp.n,
+                quality=inp.quality,
+                size=inp.size,
+            )
+            images = images[: inp.n]
+            stored = await store_outputs(ctx, inp.prompt, images)
+        except BaseException:
+            with anyio.CancelScope(shield=True):
+                await store.grant_credits(ctx.user_id, price * inp.n)
+            raise
+        unused = price * (inp.n - len(images))
+        remaining = (
+            await store.grant_credits(ctx.user_id, unused)
+            if unused
+            else await store.credits(ctx.user_id)
+        )
+        return GenerateOutput(
+            images=stored, credits_charged=price * len(images), credits_remaining=remaining
+        )
+
+    async def load_references(ctx: ToolContext, media_ids: list[str]) -> list[ReferenceImage]:
+        """The caller's images in the active space, read from disk; refuses anything else."""
+        async with store.scoped(ctx) as s:
+            s.require_writer()
+            rows = [await media.own_image(s, m) for m in dict.fromkeys(media_ids)]
+        refs: list[ReferenceImage] = []
+        for row in rows:
+            path = media.resolve(media_dir, row["path"])
+            if not path.is_file():
+                raise NotFoundError("image file for media", row["id"])
+            refs.append(ReferenceImage(path.name, path.read_bytes(), row["mime"]))
+        return refs
+
+    async def store_outputs(
+        ctx: ToolContext, prompt: str, images: list[GeneratedImage]
+    ) -> list[GeneratedOut]:
+        """Write every output file and media row in one transaction."""
+        async with store.scoped(ctx) as s:
+            rows = [
+                await media.add_image(
+                    s,
+                    cipher,
+                    media_dir,
+                    img.data,
+                    mime=img.mime,
+                    kind="generated",
+                    ai_reference=False,
+                    label=prompt[:200],
+                    source="generated",
+                )
+                for img in images
+            ]
+        return [
+            GeneratedOut(media_id=r["id"], path=str(media.resolve(media_dir, r["path"])))
+            for r in rows
+        ]
+
+    return [
+        ToolSpec(
+            name="me.listReferenceImages",
+            description=(
+                "List your reference images (usable as AI references) in the active space only: "
+                "media ids, kind (face, body, ...) and the primary slot each holds."
+            ),
+            input_model=ListReferenceImagesInput,
+            output_model=ListReferenceImagesOutput,
+            handler=list_reference_images,
+            policy_hint="read",
+        ),
+        ToolSpec(
+            name="me.setPrimary",
+            description=(
+                "Make one of your images the primary one for a slot (e.g. face) in the active "
+                "space; the image that held the slot there loses it. Other spaces are untouched."
+            ),
+            input_model=SetPrimaryInput,
+            output_model=SetPrimaryOutput,
+            handler=set_primary,
+            policy_hint="write",
+            idempotent=True,
+        ),
+        ToolSpec(
+            name="me.generateWithReference",
+            description=(
+                "Generate images from a prompt and your reference images (media ids from "
+                "me.listReferenceImages, active space only). Costs credits per image: low 3, "
+                "medium 10, high 25; refused when your balance is short, and nothing is charged "
+                "if generation fails. Returns the new media ids and file paths."
+            ),
+            input_model=GenerateInput,
+            output_model=GenerateOutput,
+            handler=generate,
+            policy_hint="write",
+            timeout_s=180.0,
+        ),
+    ]
