@@ -2,32 +2,49 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 import anyio
 import typer
 from rich.console import Console
 
+from missions.app import App, AppSettings, open_app
 from missions.config import load_mission, mission_files
 from missions.errors import MissionConfigError
+from missions.planonly import approve, reject
 from missions.replaying import replay_file
 from missions.runner import MissionRun, run_mission
+from missions.store import Proposal
 from missions.summary import Progress, run_summary
-from missions.tooling import available_tools
 from planner import StopReason
 from planner.errors import PlannerError
 from planner.logging import configure_logging
+from toolkits.cli import media_app, print_table, spaces_app, tools_app
+from toolkits.errors import StoreError, ToolkitError
+from toolkits.seed import seed_demo
 
-DEMO_MISSION = Path("configs/missions/demo-briefing.toml")
+DEMO_MISSION = Path("configs/missions/weekly-review.toml")
+T = TypeVar("T")
 
 app = typer.Typer(
     help="mana-planner: run, schedule and replay agent missions.", no_args_is_help=True
 )
 missions_app = typer.Typer(help="Mission files.", no_args_is_help=True)
+runs_app = typer.Typer(help="Recorded mission runs.", no_args_is_help=True)
+proposals_app = typer.Typer(help="Writes proposed by plan-only missions.", no_args_is_help=True)
 app.add_typer(missions_app, name="missions")
+app.add_typer(runs_app, name="runs")
+app.add_typer(proposals_app, name="proposals")
+app.add_typer(tools_app, name="tools")
+app.add_typer(media_app, name="media")
+app.add_typer(spaces_app, name="spaces")
 console = Console()
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)
+RunsDir = Annotated[Path, typer.Option(help="Where transcripts go")]
 
 
 @app.callback()
@@ -43,36 +60,40 @@ def _fail(message: str, code: int = 2) -> None:
     raise typer.Exit(code)
 
 
-def _run(path: Path, model: str | None, runs_dir: Path) -> MissionRun:
+def with_app(work: Callable[[App], Awaitable[T]], runs_dir: Path = Path("runs")) -> T:
+    """Open the app (store, vault, run store, tools), run `work`, close; errors exit 2."""
+
+    async def go() -> T:
+        async with open_app(AppSettings.from_env(runs_dir)) as opened:
+            return await work(opened)
+
+    try:
+        return anyio.run(go)
+    except (PlannerError, StoreError, ToolkitError) as exc:
+        _fail(str(exc))
+        raise  # unreachable: _fail exits
+
+
+def _run(opened: App, path: Path, model: str | None) -> Awaitable[MissionRun]:
     cfg = load_mission(path)
     progress = Progress(console) if console.is_terminal else None
-    return anyio.run(
-        lambda: run_mission(
-            cfg,
-            available_tools(),
-            runs_dir=runs_dir,
-            model_spec=model,
-            mission_path=path,
-            on_event=progress,
-        )
-    )
+    return run_mission(cfg, opened, model_spec=model, mission_path=path, on_event=progress)
+
+
+def _finish(run: MissionRun) -> None:
+    console.print(run_summary(run))
+    if run.result.stop_reason is StopReason.MODEL_ERROR:
+        raise typer.Exit(1)
 
 
 @app.command()
 def run(
     mission: Annotated[Path, typer.Argument(help="A mission TOML file")],
     model: Annotated[str | None, typer.Option(help="Model spec overriding the file's")] = None,
-    runs_dir: Annotated[Path, typer.Option(help="Where transcripts go")] = Path("runs"),
+    runs_dir: RunsDir = Path("runs"),
 ) -> None:
     """Run a mission once and print its summary."""
-    try:
-        result = _run(mission, model, runs_dir)
-    except PlannerError as exc:
-        _fail(str(exc))
-        return
-    console.print(run_summary(result))
-    if result.result.stop_reason is StopReason.MODEL_ERROR:
-        raise typer.Exit(1)
+    _finish(with_app(lambda opened: _run(opened, mission, model), runs_dir))
 
 
 @app.command()
@@ -82,8 +103,8 @@ def replay(
 ) -> None:
     """Re-run a transcript offline; print `identical` or the first divergence."""
     try:
-        report = anyio.run(lambda: replay_file(transcript, live_tools))
-    except PlannerError as exc:
+        report = anyio.run(lambda: replay_file(transcript, live_tools, AppSettings.from_env()))
+    except (PlannerError, StoreError, ToolkitError) as exc:
         _fail(str(exc), 2)
         return
     if report.divergence is None:
@@ -96,23 +117,29 @@ def replay(
 
 
 @app.command()
-def demo(
-    runs_dir: Annotated[Path, typer.Option(help="Where transcripts go")] = Path("runs"),
-) -> None:
-    """Run the offline demo mission, show its summary, then replay it."""
-    try:
-        result = _run(DEMO_MISSION, None, runs_dir)
-    except PlannerError as exc:
-        _fail(str(exc))
-        return
+def demo(runs_dir: RunsDir = Path("runs")) -> None:
+    """Seed demo data, run the weekly-review mission offline, then replay its transcript."""
+
+    async def go(opened: App) -> MissionRun:
+        cfg = load_mission(DEMO_MISSION)
+        seeded = await seed_demo(
+            opened.store, opened.vault, cfg.user_id, media_dir=opened.settings.var_dir / "media"
+        )
+        console.print(
+            f"demo data for user {cfg.user_id!r} in {seeded.space_id}: "
+            f"{seeded.created} rows added, {seeded.credits} credits",
+            highlight=False,
+        )
+        return await _run(opened, DEMO_MISSION, None)
+
+    result = with_app(go, runs_dir)
     console.print(run_summary(result))
     console.rule("replay")
     report = anyio.run(lambda: replay_file(result.transcript_path))
     if report.divergence is not None:
         _fail(f"replay diverged at {report.divergence.where}", 1)
-    console.print(
-        f"replay of {result.transcript_path}: identical ({report.requests_compared} requests)"
-    )
+    compared = report.requests_compared
+    console.print(f"replay of {result.transcript_path}: identical ({compared} requests)")
 
 
 @missions_app.command("validate")
@@ -136,6 +163,99 @@ def validate(
         console.print(f"[green]ok[/] {path} ({cfg.id})", highlight=False)
     if bad:
         raise typer.Exit(1)
+
+
+def _when(ts: float | None) -> str:
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M:%S") if ts else "-"
+
+
+@runs_app.command("list")
+def runs_list(
+    mission: Annotated[str | None, typer.Option(help="Only this mission id")] = None,
+    limit: Annotated[int, typer.Option(help="How many, newest first")] = 20,
+) -> None:
+    """Recent runs: id, mission, times, stop reason, rounds, calls, tokens, cost."""
+    records = with_app(lambda opened: opened.runs.list_runs(mission, limit))
+    columns = ("run", "mission", "started (UTC)", "stop", "rounds", "calls", "tokens", "cost")
+    rows = [
+        (
+            r.id,
+            r.mission_id,
+            _when(r.started_at),
+            r.stop_reason or "running",
+            str(r.rounds),
+            str(r.tool_calls),
+            str(r.input_tokens + r.output_tokens),
+            f"${r.cost_usd:.4f}",
+        )
+        for r in records
+    ]
+    print_table("Mission runs", columns, rows)
+
+
+@runs_app.command("show")
+def runs_show(run_id: Annotated[str, typer.Argument(help="A run id")]) -> None:
+    """One run in full."""
+    record = with_app(lambda opened: opened.runs.get_run(run_id))
+    if record is None:
+        _fail(f"no run {run_id}", 1)
+        return
+    rows = [
+        (key, _when(value) if key.endswith("_at") else str(value))
+        for key, value in record.__dict__.items()
+    ]
+    print_table(f"Run {record.id}", ("field", "value"), rows)
+
+
+def _print_proposals(items: list[Proposal]) -> None:
+    columns = ("id", "status", "mission", "run", "tool", "arguments", "created (UTC)")
+    rows = [
+        (
+            p.id,
+            p.status,
+            p.mission_id,
+            p.run_id,
+            p.tool,
+            json.dumps(p.arguments, ensure_ascii=False)[:80],
+            _when(p.created_at),
+        )
+        for p in items
+    ]
+    print_table("Proposals", columns, rows)
+
+
+@proposals_app.command("list")
+def proposals_list(
+    status: Annotated[str | None, typer.Option(help="pending, approved, rejected, failed")] = None,
+) -> None:
+    """Proposals, oldest first."""
+    items = with_app(lambda opened: opened.runs.list_proposals(status))  # type: ignore[arg-type]
+    _print_proposals(items)
+
+
+@proposals_app.command("show")
+def proposals_show(proposal_id: Annotated[str, typer.Argument(help="P-...")]) -> None:
+    """One proposal with its arguments and result."""
+    p = with_app(lambda opened: opened.runs.get_proposal(proposal_id))
+    _print_proposals([p])
+    console.print_json(json.dumps({"arguments": p.arguments, "result": p.result}))
+
+
+@proposals_app.command("approve")
+def proposals_approve(proposal_id: Annotated[str, typer.Argument(help="P-...")]) -> None:
+    """Run the proposed call as the mission's user, through the gate in enforce mode."""
+    p = with_app(lambda opened: approve(opened.runs, proposal_id, opened.tools))
+    console.print(f"{p.id}: {p.status}", highlight=False)
+    console.print_json(json.dumps(p.result))
+    if p.status != "approved":
+        raise typer.Exit(1)
+
+
+@proposals_app.command("reject")
+def proposals_reject(proposal_id: Annotated[str, typer.Argument(help="P-...")]) -> None:
+    """Reject a pending proposal; nothing runs."""
+    p = with_app(lambda opened: reject(opened.runs, proposal_id))
+    console.print(f"{p.id}: {p.status}", highlight=False)
 
 
 def main() -> None:

@@ -4,23 +4,25 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from missions.app import AppSettings, open_app
 from missions.config import load_mission
-from missions.tooling import available_tools
 from planner.replay import RecordedRun, ReplayReport, replay_run
 from reminders import build_channel
 
 
-async def replay_file(path: Path, live_tools: bool = False) -> ReplayReport:
+async def replay_file(
+    path: Path, live_tools: bool = False, settings: AppSettings | None = None
+) -> ReplayReport:
     """Replay a transcript with its recorded responses, and recorded or live tool results."""
     run = RecordedRun.load(path)
-    settings = run.started.settings
-    channel = build_channel(settings.get("reminders") or {}, f"{path}: reminders")
-    tools = None
-    if live_tools:
-        mission_path = settings.get("mission_path")
-        registry = available_tools()
+    recorded = run.started.settings
+    channel = build_channel(recorded.get("reminders") or {}, f"{path}: reminders")
+    if not live_tools:
+        return await replay_run(run, reminder_channel=channel)
+    async with open_app(settings or AppSettings()) as app:
+        tools = app.tools
+        mission_path = recorded.get("mission_path")
         if mission_path:
             cfg = load_mission(mission_path)
-            registry = registry.filter(lambda s: cfg.selects(s.name))
-        tools = registry
-    return await replay_run(run, tools=tools, reminder_channel=channel)
+            tools = tools.filter(lambda s: cfg.selects(s.name))
+        return await replay_run(run, tools=tools, reminder_channel=channel)

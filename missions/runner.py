@@ -9,16 +9,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from missions.app import App
 from missions.config import MissionConfig
+from missions.planonly import plan_only
+from missions.policy import policy_gate
+from missions.store import RunRecord
 from missions.subagents import subagent_specs
 from planner import (
     PlannerLoopInput,
     PlannerLoopResult,
-    PolicyGate,
-    PolicyMode,
     ToolContext,
     ToolRegistry,
-    UserPolicySettings,
     run_planner_loop,
 )
 from planner.models import Model
@@ -62,15 +63,6 @@ def new_run_id() -> str:
     return f"{time.strftime('%Y%m%dT%H%M%S')}-{secrets.token_hex(3)}"
 
 
-def policy_gate(cfg: MissionConfig, mode: PolicyMode | None = None) -> PolicyGate:
-    """The mission's gate: its mode override (else POLICY_MODE), opt-ins and rate limits."""
-    settings = UserPolicySettings(
-        allow_destructive=frozenset(cfg.policy.allow_destructive),
-        per_tool_rate_limit=dict(cfg.policy.rate_limits),
-    )
-    return PolicyGate(mode=mode or cfg.policy.mode, settings_for=lambda _user: settings)
-
-
 def mission_settings(cfg: MissionConfig, mission_path: Path | None) -> dict[str, Any]:
     """What the transcript records so replay can rebuild reminders and tools."""
     return {
@@ -84,20 +76,20 @@ def mission_settings(cfg: MissionConfig, mission_path: Path | None) -> dict[str,
 
 def build_input(
     cfg: MissionConfig,
-    available: ToolRegistry,
+    tools: ToolRegistry,
     model: Model,
     run_id: str,
     space_id: str,
     transcript: Any = None,
     mission_path: Path | None = None,
 ) -> PlannerLoopInput:
-    """The loop input for one run of `cfg`, over the tools its patterns select."""
+    """The loop input for one run of `cfg` over `tools` (already selected for it)."""
     limits = cfg.limits
     return PlannerLoopInput(
         model=model,
         system_prompt=cfg.system_prompt,
         user_prompt=cfg.objective,
-        tools=available.filter(lambda spec: cfg.selects(spec.name)),
+        tools=tools,
         context=ToolContext(user_id=cfg.user_id, space_id=space_id, run_id=run_id),
         policy=policy_gate(cfg),
         reminder_channel=build_channel(cfg.reminders, f"{cfg.id}: reminders"),
@@ -113,32 +105,66 @@ def build_input(
     )
 
 
+def record_of(run: MissionRun) -> RunRecord:
+    """The run store's row for a finished run."""
+    r = run.result
+    return RunRecord(
+        id=run.run_id,
+        mission_id=run.mission_id,
+        started_at=run.started_at,
+        finished_at=run.finished_at,
+        stop_reason=r.stop_reason.value,
+        rounds=r.rounds,
+        tool_calls=len(r.executed_calls),
+        input_tokens=r.usage.input_tokens,
+        output_tokens=r.usage.output_tokens,
+        cost_usd=r.usage.cost_usd,
+        model=run.model_id,
+        transcript_path=str(run.transcript_path),
+        error=r.error,
+    )
+
+
+def mission_tools(cfg: MissionConfig, app: App, mission_path: Path | None) -> ToolRegistry:
+    """The tools this mission may see; in plan-only mode writes become proposals."""
+    selected = app.tools.filter(lambda spec: cfg.selects(spec.name))
+    if cfg.mode == "plan-only":
+        return plan_only(selected, app.runs, cfg.id, str(mission_path) if mission_path else None)
+    return selected
+
+
 async def run_mission(
     cfg: MissionConfig,
-    available: ToolRegistry,
+    app: App,
     *,
-    runs_dir: Path = Path("runs"),
     model: Model | None = None,
     model_spec: str | None = None,
-    space_id: str | None = None,
     run_id: str | None = None,
     mission_path: Path | None = None,
     on_event: EventSink | None = None,
 ) -> MissionRun:
-    """Run a mission once, writing its transcript to runs/<mission>/<run_id>.jsonl."""
+    """Run a mission once: transcript to runs/<mission>/<run_id>.jsonl, a row in the run store."""
     rid = run_id or new_run_id()
     chosen = model or from_spec(model_spec or cfg.model)
-    path = runs_dir / cfg.id / f"{rid}.jsonl"
+    path = app.settings.runs_dir / cfg.id / f"{rid}.jsonl"
+    space_id = cfg.space_id or (await app.store.personal_space(cfg.user_id)).id
     started = time.time()
+    await app.runs.record_run(
+        RunRecord(
+            rid, cfg.id, started, None, None, 0, 0, 0, 0, 0.0, chosen.model_id, str(path), None
+        )
+    )
     with FileTranscript(path) as file:
         inp = build_input(
             cfg,
-            available,
+            mission_tools(cfg, app, mission_path),
             chosen,
             rid,
-            space_id or cfg.space_id or f"personal:{cfg.user_id}",
+            space_id,
             TeeTranscript(file, on_event),
             mission_path,
         )
         result = await run_planner_loop(inp)
-    return MissionRun(rid, cfg.id, result, path, started, time.time(), chosen.model_id)
+    run = MissionRun(rid, cfg.id, result, path, started, time.time(), chosen.model_id)
+    await app.runs.record_run(record_of(run))
+    return run

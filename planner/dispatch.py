@@ -182,11 +182,29 @@ def _prepare(
         )
         if not decision.allow:
             return error_result(decision.denial_message(spec.name)), decision
+    return validate(spec, call.arguments), decision
+
+
+def validate(spec: AnyToolSpec, arguments: dict[str, Any]) -> ToolResult | _Prepared:
+    """Check arguments against the input model; a concise error result when they fail."""
     try:
-        payload = spec.input_model.model_validate(call.arguments)
+        return _Prepared(spec, spec.input_model.model_validate(arguments))
     except ValidationError as exc:
-        return error_result(validation_message(exc)), decision
-    return _Prepared(spec, payload), decision
+        return error_result(validation_message(exc))
+
+
+async def call_tool(
+    spec: AnyToolSpec, ctx: ToolContext, gate: PolicyGate | None, arguments: dict[str, Any]
+) -> ToolResult:
+    """One call outside a round (an approved proposal): gate, validate, execute."""
+    if gate is not None:
+        decision = gate.evaluate(spec, ctx, arguments)
+        if not decision.allow:
+            return error_result(decision.denial_message(spec.name))
+    prepared = validate(spec, arguments)
+    if isinstance(prepared, ToolResult):
+        return prepared
+    return await execute(spec, ctx, prepared.payload)
 
 
 async def execute(spec: AnyToolSpec, ctx: ToolContext, payload: BaseModel) -> ToolResult:

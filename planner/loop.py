@@ -14,8 +14,7 @@ import structlog
 from planner.compaction import COMPACTION_THRESHOLD, Compactor
 from planner.dispatch import ExecutedCall, ParallelSafe, RoundDispatch, dispatch_round
 from planner.messages import Message, ModelRequest, ModelResponse, Usage, reminder_message
-from planner.models.base import Model
-from planner.models.retry import RETRY_SINK, RetryInfo
+from planner.models.base import RETRY_SINK, Model, RetryInfo
 from planner.policy import PolicyGate
 from planner.state import (
     LastCall,
@@ -232,7 +231,9 @@ class _Run:
                 update={"latency_ms": (time.perf_counter() - started) * 1000}
             )
         self.usage = self.usage + response.usage
-        self.last_input_tokens = response.usage.input_tokens
+        u = response.usage
+        # adapters report uncached input; the prompt's size includes the cached parts
+        self.last_input_tokens = u.input_tokens + u.cache_read_tokens + u.cache_write_tokens
         self.record(
             ResponseEvent,
             round=self.round,

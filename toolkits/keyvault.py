@@ -7,6 +7,7 @@ import base64
 import fcntl
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -14,6 +15,8 @@ from toolkits.errors import MissingKeyError, ZeroKnowledgeUserError
 
 KEY_BYTES = 32
 DEFAULT_KEYSTORE = Path("var/keystore.json")
+Change = Callable[[dict[str, Any]], bool]
+"""An edit of the keystore's data; returns True when the file must be written."""
 
 
 class KeyVault(Protocol):
@@ -65,7 +68,7 @@ class LocalKeyVault:
         self._update(change)
         return created["key"]
 
-    def _update(self, change: Any) -> None:
+    def _update(self, change: Change) -> None:
         """Run `change(data) -> bool` under an exclusive file lock; write back when it says so."""
         self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         lock_path = self.path.with_name(self.path.name + ".lock")
@@ -97,7 +100,7 @@ class LocalKeyVault:
         os.replace(tmp, self.path)
 
 
-def _mark_zk(user_id: str) -> Any:
+def _mark_zk(user_id: str) -> Change:
     def change(data: dict[str, Any]) -> bool:
         data["keys"].pop(user_id, None)
         if user_id not in data["zeroKnowledge"]:

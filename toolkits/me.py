@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
 from types import MappingProxyType
+from typing import Any
 
 import anyio
 from openai import AsyncOpenAI
@@ -147,7 +148,7 @@ def specs(
                 size=inp.size,
             )
             images = images[: inp.n]
-            stored = await store_outputs(ctx, inp.prompt, images)
+            stored = await store_outputs(ctx, images)
         except BaseException:
             with anyio.CancelScope(shield=True):
                 await store.grant_credits(ctx.user_id, price * inp.n)
@@ -175,25 +176,28 @@ def specs(
             refs.append(ReferenceImage(path.name, path.read_bytes(), row["mime"]))
         return refs
 
-    async def store_outputs(
-        ctx: ToolContext, prompt: str, images: list[GeneratedImage]
-    ) -> list[GeneratedOut]:
-        """Write every output file and media row in one transaction."""
-        async with store.scoped(ctx) as s:
-            rows = [
-                await media.add_image(
-                    s,
-                    cipher,
-                    media_dir,
-                    img.data,
-                    mime=img.mime,
-                    kind="generated",
-                    ai_reference=False,
-                    label=prompt[:200],
-                    source="generated",
-                )
-                for img in images
-            ]
+    async def store_outputs(ctx: ToolContext, images: list[GeneratedImage]) -> list[GeneratedOut]:
+        """Write every output file and media row in one transaction (nothing to decrypt, so
+        zero-knowledge users can generate too)."""
+        rows: list[dict[str, Any]] = []
+        try:
+            async with store.scoped(ctx) as s:
+                for img in images:
+                    row = await media.add_image(
+                        s,
+                        cipher,
+                        media_dir,
+                        img.data,
+                        mime=img.mime,
+                        kind="generated",
+                        ai_reference=False,
+                        source="generated",
+                    )
+                    rows.append(row)
+        except BaseException:
+            for row in rows:
+                media.resolve(media_dir, row["path"]).unlink(missing_ok=True)
+            raise
         return [
             GeneratedOut(media_id=r["id"], path=str(media.resolve(media_dir, r["path"])))
             for r in rows

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,13 +22,12 @@ from toolkits import tenancy
 from toolkits.errors import InsufficientCreditsError, NotAMemberError, StoreError, ToolkitError
 from toolkits.migrations import migrate
 from toolkits.schema import users
-from toolkits.scope import ScopedSession
+from toolkits.scope import Clock, ScopedSession
 from toolkits.sync import Change, PullResult, PushResult
 from toolkits.tenancy import Membership, Space
 
 DEFAULT_DB_PATH = Path("var/mana.db")
 SCHEMA_NAME_RE = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
-Clock = Callable[[], int]
 
 
 def now_ms() -> int:

@@ -1,7 +1,10 @@
-"""The Model protocol every adapter implements."""
+"""The Model protocol every adapter implements, and the channel retries are reported on."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 from planner.messages import ModelRequest, ModelResponse
@@ -19,3 +22,17 @@ class Model(Protocol):
     async def complete(self, request: ModelRequest) -> ModelResponse:
         """Send one request and return the answer, or raise ModelError for good."""
         ...
+
+
+@dataclass(frozen=True)
+class RetryInfo:
+    """One retry about to happen: which attempt failed, why, and how long we wait."""
+
+    attempt: int
+    error: str
+    wait_s: float
+    status: int | None
+
+
+RETRY_SINK: ContextVar[Callable[[RetryInfo], None] | None] = ContextVar("RETRY_SINK", default=None)
+"""Set by the loop around model calls so each retry also becomes a transcript event."""

@@ -6,7 +6,6 @@ import email.utils
 import random
 import time
 from collections.abc import Awaitable, Callable
-from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -17,6 +16,7 @@ import structlog
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 
 from planner.errors import ModelError
+from planner.models.base import RETRY_SINK, RetryInfo
 
 T = TypeVar("T")
 
@@ -26,20 +26,6 @@ NEVER_RETRY_STATUS = frozenset({400, 401, 403, 404, 422})
 RETRYABLE_STREAM_ERRORS = frozenset({"overloaded_error", "api_error", "rate_limit_error"})
 
 log = structlog.get_logger("planner.models")
-
-
-@dataclass(frozen=True)
-class RetryInfo:
-    """One retry about to happen: which attempt failed, why, and how long we wait."""
-
-    attempt: int
-    error: str
-    wait_s: float
-    status: int | None
-
-
-RETRY_SINK: ContextVar[Callable[[RetryInfo], None] | None] = ContextVar("RETRY_SINK", default=None)
-"""Set by the loop around model calls so each retry also becomes a transcript event."""
 
 
 @dataclass(frozen=True)

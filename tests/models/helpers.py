@@ -14,7 +14,7 @@ from planner.messages import (
     reminder_message,
     tool_result_content,
 )
-from planner.models.retry import RETRY_SINK, RetryInfo
+from planner.models.base import RETRY_SINK, RetryInfo
 
 SYSTEM = "You plan the user's day."
 TOOLS = (

@@ -39,8 +39,10 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite+aiosqlite:///{tmp_path / 'mana.db'}"
         return
-    if not PG_URL:
+    if PG_URL is None:
         pytest.skip("MANA_TEST_PG_URL is not set (run scripts/pg.sh)")
+    if not PG_URL.strip():
+        pytest.fail("MANA_TEST_PG_URL is set but empty: did scripts/pg.sh fail?")
     schema = f"t_{uuid.uuid4().hex[:16]}"
     yield f"{PG_URL}{'&' if '?' in PG_URL else '?'}schema={schema}"
     _drop_pg_schema(schema)

@@ -201,3 +201,17 @@ async def test_without_a_client_generation_is_a_tool_error(
         await call(
             "me.generateWithReference", ctx("alice"), {"prompt": "p", "referenceMediaIds": ["x"]}
         )
+
+
+async def test_zero_knowledge_users_can_generate(
+    gen: Caller, store: Store, vault: LocalKeyVault, media_dir: Path, fake_api: FakeImagesAPI
+) -> None:
+    face = await add_image(store, vault, media_dir, "zoe")
+    await vault.mark_zero_knowledge("zoe")
+    await store.grant_credits("zoe", 3)
+    out = await gen(
+        "me.generateWithReference",
+        ctx("zoe"),
+        {"prompt": "p", "referenceMediaIds": [face], "quality": "low"},
+    )
+    assert out["creditsRemaining"] == 0 and len(out["images"]) == 1

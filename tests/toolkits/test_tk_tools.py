@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 import sqlalchemy as sa
 from tk_helpers import Caller, ctx
@@ -165,3 +167,14 @@ async def test_registry_takes_everything_as_arguments(store: Store, tmp_path: ob
     a = default_registry(store, LocalKeyVault(tmp_path / "a.json"))  # type: ignore[operator]
     b = default_registry(store, LocalKeyVault(tmp_path / "b.json"))  # type: ignore[operator]
     assert a.names == b.names and a.get("todo.create") is not b.get("todo.create")
+
+
+async def test_concurrent_calls_from_a_new_user(call: Caller) -> None:
+    alice = ctx("alice")
+    await asyncio.gather(*(call("todo.create", alice, {"title": f"t{i}"}) for i in range(5)))
+    results = await asyncio.gather(
+        *(call("todo.list", alice) for _ in range(10)),
+        *(call("habits.create", alice, {"name": f"h{i}"}) for i in range(5)),
+    )
+    assert all(len(r["todos"]) == 5 for r in results[:10])
+    assert len((await call("habits.list", alice))["habits"]) == 5
