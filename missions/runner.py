@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import structlog
+
 from missions.app import App
 from missions.config import MissionConfig
 from missions.planonly import plan_only
@@ -45,17 +47,27 @@ class MissionRun:
 
 
 class TeeTranscript:
-    """A file transcript that also hands each event to a live sink (progress display)."""
+    """A file transcript that also hands each event to live sinks (progress, spans)."""
 
-    def __init__(self, file: FileTranscript, sink: EventSink | None) -> None:
+    def __init__(self, file: FileTranscript, *sinks: EventSink | None) -> None:
         self.file = file
-        self.sink = sink
+        self.sinks = [s for s in sinks if s is not None]
 
     def record(self, event: EventBase) -> None:
-        """Write the event, then show it."""
+        """Write the event, then hand it on."""
         self.file.record(event)
-        if self.sink is not None:
-            self.sink(event)
+        for sink in self.sinks:
+            sink(event)
+
+
+def span_sink(mission_id: str, tracer: Any = None) -> EventSink | None:
+    """OpenTelemetry spans for a run, when opentelemetry-sdk is installed and configured."""
+    try:
+        from missions.otel import SpanTranscript, configured_tracer
+    except ImportError:
+        return None
+    chosen = tracer or configured_tracer()
+    return SpanTranscript(chosen, mission_id).record if chosen is not None else None
 
 
 def new_run_id() -> str:
@@ -142,6 +154,7 @@ async def run_mission(
     run_id: str | None = None,
     mission_path: Path | None = None,
     on_event: EventSink | None = None,
+    tracer: Any = None,
 ) -> MissionRun:
     """Run a mission once: transcript to runs/<mission>/<run_id>.jsonl, a row in the run store."""
     rid = run_id or new_run_id()
@@ -154,14 +167,17 @@ async def run_mission(
             rid, cfg.id, started, None, None, 0, 0, 0, 0, 0.0, chosen.model_id, str(path), None
         )
     )
-    with FileTranscript(path) as file:
+    with (
+        FileTranscript(path) as file,
+        structlog.contextvars.bound_contextvars(mission=cfg.id),
+    ):
         inp = build_input(
             cfg,
             mission_tools(cfg, app, mission_path),
             chosen,
             rid,
             space_id,
-            TeeTranscript(file, on_event),
+            TeeTranscript(file, on_event, span_sink(cfg.id, tracer)),
             mission_path,
         )
         result = await run_planner_loop(inp)

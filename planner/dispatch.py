@@ -137,6 +137,9 @@ async def dispatch_round(
             data=result.data,
             duration_ms=round(durations[i], 3),
         )
+        log.debug(
+            "tool.result", tool=call.name, ok=result.success, duration_ms=round(durations[i], 1)
+        )
         executed.append(ExecutedCall(round_no, call, result, durations[i], decisions[i]))
     return executed
 

@@ -16,11 +16,24 @@ LEVELS = {
 }
 
 
+class _Stderr:
+    """Writes to whatever sys.stderr is at the time of the write (test runners swap it)."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+    def isatty(self) -> bool:
+        return sys.stderr.isatty()
+
+
 def configure_logging(
     level: str = "info", json_lines: bool | None = None, stream: TextIO | None = None
 ) -> None:
     """Configure structlog once per process (CLI entry points call this, libraries never do)."""
-    out = stream or sys.stderr
+    out: TextIO = stream or _Stderr()  # type: ignore[assignment]
     as_json = not out.isatty() if json_lines is None else json_lines
     renderer: structlog.types.Processor = (
         structlog.processors.JSONRenderer() if as_json else structlog.dev.ConsoleRenderer()

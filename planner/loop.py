@@ -234,6 +234,15 @@ class _Run:
         u = response.usage
         # adapters report uncached input; the prompt's size includes the cached parts
         self.last_input_tokens = u.input_tokens + u.cache_read_tokens + u.cache_write_tokens
+        log.info(
+            "model.response",
+            model=response.model,
+            tool_calls=len(response.tool_calls),
+            input_tokens=u.input_tokens,
+            output_tokens=u.output_tokens,
+            latency_ms=round(response.latency_ms, 1),
+            stop_reason=response.stop_reason,
+        )
         self.record(
             ResponseEvent,
             round=self.round,
