@@ -12,6 +12,7 @@ import anyio
 import typer
 from rich.console import Console
 
+from gateway.cli import register as register_gateway
 from missions.app import App, AppSettings, open_app
 from missions.config import load_mission, mission_files
 from missions.errors import MissionConfigError
@@ -42,6 +43,7 @@ app.add_typer(proposals_app, name="proposals")
 app.add_typer(tools_app, name="tools")
 app.add_typer(media_app, name="media")
 app.add_typer(spaces_app, name="spaces")
+register_gateway(app)
 console = Console()
 err = Console(stderr=True, soft_wrap=True)
 RunsDir = Annotated[Path, typer.Option(help="Where transcripts go")]

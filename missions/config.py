@@ -51,6 +51,15 @@ class SubAgentConfig(_Strict):
     system_prompt: str | None = None
 
 
+class ToolSourceConfig(_Strict):
+    """An MCP server whose tools the mission may use, with its token in an env variable."""
+
+    url: str = Field(pattern=r"^https?://")
+    token_env: str | None = None
+    space: str | None = None
+    prefix: str | None = None
+
+
 class MissionConfig(_Strict):
     """One mission: a goal, a model, the tools it may use, limits and a schedule."""
 
@@ -69,6 +78,8 @@ class MissionConfig(_Strict):
     schedule: str | None = None
     every: str | None = None
     parallel_reads: bool = True
+    tool_sources: list[ToolSourceConfig] = Field(default_factory=list)
+    """`[[tool_sources]]`: MCP servers (the gateway, or any other) as extra tools."""
     subagents: list[str | SubAgentConfig] = Field(default_factory=list)
     """Names of built-in kinds (research, plan, general) or `[[subagents]]` tables."""
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -13,6 +15,7 @@ import structlog
 
 from missions.app import App
 from missions.config import MissionConfig
+from missions.errors import MissionConfigError
 from missions.planonly import plan_only
 from missions.policy import policy_gate
 from missions.store import RunRecord
@@ -24,9 +27,10 @@ from planner import (
     ToolRegistry,
     run_planner_loop,
 )
+from planner.mcp import mcp_tool_registry
 from planner.models import Model
 from planner.models.spec import from_spec
-from planner.tools import read_tools_are_parallel_safe
+from planner.tools import AnyToolSpec, read_tools_are_parallel_safe
 from planner.transcript import EventBase, FileTranscript
 from reminders import build_channel
 
@@ -137,9 +141,33 @@ def record_of(run: MissionRun) -> RunRecord:
     )
 
 
-def mission_tools(cfg: MissionConfig, app: App, mission_path: Path | None) -> ToolRegistry:
+@asynccontextmanager
+async def remote_tools(cfg: MissionConfig) -> AsyncIterator[ToolRegistry]:
+    """The tools of the mission's `[[tool_sources]]`, callable while the block runs."""
+    async with AsyncExitStack() as stack:
+        specs: list[AnyToolSpec] = []
+        for source in cfg.tool_sources:
+            token = None
+            if source.token_env:
+                token = os.environ.get(source.token_env)
+                if not token:
+                    raise MissionConfigError(
+                        f"{cfg.id}: tool_sources: {source.url}: environment variable "
+                        f"{source.token_env} is not set"
+                    )
+            registry = await stack.enter_async_context(
+                mcp_tool_registry(source.url, token, source.space, prefix=source.prefix)
+            )
+            specs.extend(registry)
+        yield ToolRegistry(specs)
+
+
+def mission_tools(
+    cfg: MissionConfig, app: App, mission_path: Path | None, remote: ToolRegistry | None = None
+) -> ToolRegistry:
     """The tools this mission may see; in plan-only mode writes become proposals."""
-    selected = app.tools.filter(lambda spec: cfg.selects(spec.name))
+    available = app.tools.merged(remote) if remote else app.tools
+    selected = available.filter(lambda spec: cfg.selects(spec.name))
     if cfg.mode == "plan-only":
         return plan_only(selected, app.runs, cfg.id, str(mission_path) if mission_path else None)
     return selected
@@ -167,20 +195,21 @@ async def run_mission(
             rid, cfg.id, started, None, None, 0, 0, 0, 0, 0.0, chosen.model_id, str(path), None
         )
     )
-    with (
-        FileTranscript(path) as file,
-        structlog.contextvars.bound_contextvars(mission=cfg.id),
-    ):
-        inp = build_input(
-            cfg,
-            mission_tools(cfg, app, mission_path),
-            chosen,
-            rid,
-            space_id,
-            TeeTranscript(file, on_event, span_sink(cfg.id, tracer)),
-            mission_path,
-        )
-        result = await run_planner_loop(inp)
+    async with remote_tools(cfg) as remote:
+        with (
+            FileTranscript(path) as file,
+            structlog.contextvars.bound_contextvars(mission=cfg.id),
+        ):
+            inp = build_input(
+                cfg,
+                mission_tools(cfg, app, mission_path, remote),
+                chosen,
+                rid,
+                space_id,
+                TeeTranscript(file, on_event, span_sink(cfg.id, tracer)),
+                mission_path,
+            )
+            result = await run_planner_loop(inp)
     run = MissionRun(rid, cfg.id, result, path, started, time.time(), chosen.model_id)
     await app.runs.record_run(record_of(run))
     return run

@@ -286,3 +286,16 @@ async def test_divergence_inside_a_sub_agent_names_its_path(tmp_path: Path) -> N
     assert report.divergence.path == "t1"
     assert report.divergence.round == 2
     assert report.divergence.where == "sub-agent at call t1, sub-round 2"
+
+
+async def test_sub_agent_timeout_is_an_error_result_for_the_parent() -> None:
+    probe = Probe()
+    research, _ = with_model(RESEARCH, [{"tool_calls": [call("demo.sleep", ms=5000)]}])
+    research = replace(research, timeout_s=0.05)
+    steps = [{"tool_calls": [task("research", "slow", "t1")]}, {"text": "went on"}]
+    inp, _ = make_input(steps, [sleep_tool(probe, timeout_s=10)], subagents=[research])
+    result = await run_planner_loop(inp)
+    res = result.executed_calls[0].result
+    assert not res.success and res.message == "tool task timed out after 0.05s"
+    assert probe.running == 0
+    assert result.summary == "went on"

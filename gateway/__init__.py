@@ -1,0 +1,23 @@
+"""The MCP gateway: the app's tools over Streamable HTTP with JWT auth, spaces and policy."""
+
+from gateway.auth import JwksCache, JwtRules, JwtVerifier, LocalSigner, StaticKeys
+from gateway.metrics import GatewayMetrics
+from gateway.server import Gateway, gateway_app, open_gateway
+from gateway.serving import GatewayThread, ServerThread, serve
+from gateway.settings import GatewaySettings
+
+__all__ = [
+    "Gateway",
+    "GatewayMetrics",
+    "GatewaySettings",
+    "GatewayThread",
+    "JwksCache",
+    "JwtRules",
+    "JwtVerifier",
+    "LocalSigner",
+    "ServerThread",
+    "StaticKeys",
+    "gateway_app",
+    "open_gateway",
+    "serve",
+]

@@ -1,0 +1,1 @@
+"""Tests of the MCP gateway and of MCP servers as tool sources."""
