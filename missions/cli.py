@@ -14,11 +14,13 @@ from rich.console import Console
 
 from gateway.cli import register as register_gateway
 from missions.app import App, AppSettings, open_app
+from missions.cli_durable import register as register_durable
+from missions.cli_durable import run_app_mission
 from missions.config import load_mission, mission_files
 from missions.errors import MissionConfigError
 from missions.planonly import approve, reject
 from missions.replaying import replay_file
-from missions.runner import MissionRun, run_mission
+from missions.runner import MissionRun
 from missions.store import Proposal
 from missions.summary import Progress, run_summary
 from planner import StopReason
@@ -26,7 +28,7 @@ from planner.errors import PlannerError
 from planner.logging import configure_logging
 from toolkits.cli import media_app, print_table, spaces_app, tools_app
 from toolkits.errors import StoreError, ToolkitError
-from toolkits.seed import seed_demo
+from toolkits.seed import SeedSummary, seed_demo
 
 DEMO_MISSION = Path("configs/missions/weekly-review.toml")
 T = TypeVar("T")
@@ -44,6 +46,7 @@ app.add_typer(tools_app, name="tools")
 app.add_typer(media_app, name="media")
 app.add_typer(spaces_app, name="spaces")
 register_gateway(app)
+register_durable(app, missions_app)
 console = Console()
 err = Console(stderr=True, soft_wrap=True)
 RunsDir = Annotated[Path, typer.Option(help="Where transcripts go")]
@@ -76,10 +79,25 @@ def with_app(work: Callable[[App], Awaitable[T]], runs_dir: Path = Path("runs"))
         raise  # unreachable: _fail exits
 
 
-def _run(opened: App, path: Path, model: str | None) -> Awaitable[MissionRun]:
-    cfg = load_mission(path)
+def _run_durable(path: Path, model: str | None, run_id: str | None, runs_dir: Path) -> MissionRun:
+    """Run a mission file as a durable DBOS workflow (resuming `run_id` if it was killed)."""
     progress = Progress(console) if console.is_terminal else None
-    return run_mission(cfg, opened, model_spec=model, mission_path=path, on_event=progress)
+    settings = AppSettings.from_env(runs_dir)
+    try:
+        cfg = load_mission(path)
+        return anyio.run(
+            lambda: run_app_mission(
+                settings,
+                cfg,
+                mission_path=path,
+                model_spec=model,
+                run_id=run_id,
+                on_event=progress,
+            )
+        )
+    except (PlannerError, StoreError, ToolkitError) as exc:
+        _fail(str(exc))
+        raise  # unreachable: _fail exits
 
 
 def _finish(run: MissionRun) -> None:
@@ -92,10 +110,13 @@ def _finish(run: MissionRun) -> None:
 def run(
     mission: Annotated[Path, typer.Argument(help="A mission TOML file")],
     model: Annotated[str | None, typer.Option(help="Model spec overriding the file's")] = None,
+    run_id: Annotated[
+        str | None, typer.Option(help="Run id; the id of a killed run resumes it")
+    ] = None,
     runs_dir: RunsDir = Path("runs"),
 ) -> None:
-    """Run a mission once and print its summary."""
-    _finish(with_app(lambda opened: _run(opened, mission, model), runs_dir))
+    """Run a mission once, durably, and print its summary."""
+    _finish(_run_durable(mission, model, run_id, runs_dir))
 
 
 @app.command()
@@ -122,19 +143,18 @@ def replay(
 def demo(runs_dir: RunsDir = Path("runs")) -> None:
     """Seed demo data, run the weekly-review mission offline, then replay its transcript."""
 
-    async def go(opened: App) -> MissionRun:
+    async def seed(opened: App) -> SeedSummary:
         cfg = load_mission(DEMO_MISSION)
-        seeded = await seed_demo(
+        return await seed_demo(
             opened.store, opened.vault, cfg.user_id, media_dir=opened.settings.var_dir / "media"
         )
-        console.print(
-            f"demo data for user {cfg.user_id!r} in {seeded.space_id}: "
-            f"{seeded.created} rows added, {seeded.credits} credits",
-            highlight=False,
-        )
-        return await _run(opened, DEMO_MISSION, None)
 
-    result = with_app(go, runs_dir)
+    seeded = with_app(seed, runs_dir)
+    console.print(
+        f"demo data in {seeded.space_id}: {seeded.created} rows added, {seeded.credits} credits",
+        highlight=False,
+    )
+    result = _run_durable(DEMO_MISSION, None, None, runs_dir)
     console.print(run_summary(result))
     console.rule("replay")
     report = anyio.run(lambda: replay_file(result.transcript_path))

@@ -187,6 +187,25 @@ async def run_mission(
     """Run a mission once: transcript to runs/<mission>/<run_id>.jsonl, a row in the run store."""
     rid = run_id or new_run_id()
     chosen = model or from_spec(model_spec or cfg.model)
+    try:
+        return await _run_with(cfg, app, chosen, rid, mission_path, on_event, tracer)
+    finally:
+        if model is None:  # built here from a spec: close its HTTP client
+            close = getattr(chosen, "aclose", None)
+            if close is not None:
+                await close()
+
+
+async def _run_with(
+    cfg: MissionConfig,
+    app: App,
+    chosen: Model,
+    rid: str,
+    mission_path: Path | None,
+    on_event: EventSink | None,
+    tracer: Any,
+) -> MissionRun:
+    """run_mission's body, with the model chosen and the run id picked."""
     path = app.settings.runs_dir / cfg.id / f"{rid}.jsonl"
     space_id = cfg.space_id or (await app.store.personal_space(cfg.user_id)).id
     started = time.time()

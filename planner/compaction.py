@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Protocol
 
-from planner.messages import Message, ModelRequest
+from planner.messages import Message, ModelRequest, ToolSchema, Usage
 from planner.models.base import Model
 
 COMPACTION_THRESHOLD = 0.92
@@ -17,13 +18,23 @@ SUMMARY_PROMPT = (
 )
 
 
+@dataclass(frozen=True)
+class Compacted:
+    """A compaction's outcome: the new history, and what the summarizing call used."""
+
+    messages: list[Message]
+    usage: Usage = field(default_factory=Usage)
+
+
 class Compactor(Protocol):
     """Shrinks history when the context fills up."""
 
     max_context_tokens: int
 
-    async def compact(self, system_prompt: str, messages: Sequence[Message]) -> list[Message]:
-        """Return the new, shorter history."""
+    async def compact(
+        self, system_prompt: str, messages: Sequence[Message], tools: Sequence[ToolSchema] = ()
+    ) -> Compacted:
+        """Return the new, shorter history and the usage it cost."""
         ...
 
 
@@ -43,18 +54,23 @@ class SummarizingCompactor:
         self.max_context_tokens = max_context_tokens
         self.keep_last = keep_last
 
-    async def compact(self, system_prompt: str, messages: Sequence[Message]) -> list[Message]:
+    async def compact(
+        self, system_prompt: str, messages: Sequence[Message], tools: Sequence[ToolSchema] = ()
+    ) -> Compacted:
         """Summarize everything before the verbatim tail into one user message."""
         cut = split_point(messages, self.keep_last)
         if cut == 0:
-            return list(messages)
+            return Compacted(list(messages))
         older, tail = list(messages[:cut]), list(messages[cut:])
         request = ModelRequest(
             system_prompt=system_prompt,
             messages=(*older, Message(role="user", content=SUMMARY_PROMPT)),
+            # Providers reject tool_use/tool_result blocks without tool definitions (Anthropic
+            # 400); the run's own tools also keep the cached system + tools + history prefix.
+            tools=tuple(tools),
         )
         response = await self.model.complete(request)
         summary = Message(
             role="user", content=f"Summary of the earlier conversation:\n{response.text}"
         )
-        return [summary, *tail]
+        return Compacted([summary, *tail], response.usage)

@@ -153,7 +153,8 @@ def _runs_in_parallel(calls: Sequence[ToolCall], setup: RoundDispatch) -> bool:
         spec = setup.registry.get(call.name)
         if spec is None:
             continue
-        safe = spec.parallel_safe_for(call.arguments) if spec.parallel_safe_for else predicate(spec)
+        per_call = spec.parallel_safe_for
+        safe = predicate(spec) and (per_call is None or per_call(call.arguments))
         if not safe:
             return False
     return True

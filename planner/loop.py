@@ -167,7 +167,16 @@ class _Run:
         if self.last_input_tokens < COMPACTION_THRESHOLD * compactor.max_context_tokens:
             return
         before = len(self.messages)
-        self.messages = await compactor.compact(self.inp.system_prompt, self.messages)
+        try:
+            done = await compactor.compact(
+                self.inp.system_prompt, self.messages, self.tools.schemas()
+            )
+        except Exception as exc:
+            raise _Stop(
+                StopReason.MODEL_ERROR, f"compaction failed: {type(exc).__name__}: {exc}"
+            ) from exc
+        self.usage = self.usage + done.usage
+        self.messages = done.messages
         self.compactions += 1
         self.history_reset = True
         self.record(

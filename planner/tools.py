@@ -64,7 +64,7 @@ class ToolSpec(Generic[In, Out]):
     idempotent: bool = False
     input_schema_override: dict[str, Any] | None = field(default=None, compare=False)
     parallel_safe_for: Callable[[dict[str, Any]], bool] | None = field(default=None, compare=False)
-    """Per-call parallel safety from the arguments (the `task` tool); overrides the predicate."""
+    """Per-call parallel safety from the arguments (the `task` tool), on top of the predicate."""
 
     @cached_property
     def input_schema(self) -> dict[str, Any]:

@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import logging
 import os
+import sys
 from collections.abc import Iterator
 
 import pytest
 import structlog
 
 os.environ.setdefault("POLICY_MODE", "log-only")
+
+# DBOS adds a stderr handler to its logger on first launch, bound to whatever sys.stderr is
+# then; CLI tests swap (and close) sys.stderr, so give it the process's real stderr up front.
+_dbos_log = logging.getLogger("dbos")
+if not _dbos_log.handlers:
+    _dbos_log.addHandler(logging.StreamHandler(sys.__stderr__))
+    _dbos_log.propagate = False
 
 
 @pytest.fixture(autouse=True)

@@ -207,7 +207,7 @@ class FakeLLMServer:
 
     def bind(self) -> socket.socket:
         """Bind the listening socket (port 0 picks a free one) and record the port."""
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((self.host, self.port))
         sock.listen(128)  # connections made before uvicorn runs wait in the backlog
