@@ -1,9 +1,9 @@
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
-PACKAGES := planner reminders missions $(wildcard toolkits) $(wildcard gateway)
+PACKAGES := planner reminders missions toolkits gateway personas
 
-.PHONY: install test lint demo bench clean
+.PHONY: install test lint demo personas-demo bench clean
 
 $(BIN)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,8 +24,26 @@ test: lint
 demo: install
 	$(BIN)/mana-planner demo
 
+personas-demo: install
+	$(BIN)/mana-planner personas demo
+
 bench: install
 	$(BIN)/python -m bench
 
 clean:
 	rm -rf $(VENV) var runs .mypy_cache .pytest_cache .ruff_cache
+
+# Peer comparison (issue 9): pydantic-ai, the OpenAI Agents SDK and LangGraph, installed into a
+# separate venv with this project, each run in its own subprocess; writes bench/results/peers.*
+PEERS_VENV := .venv-peers
+PEERS_BIN := $(PEERS_VENV)/bin
+
+$(PEERS_BIN)/.installed: pyproject.toml bench/peers/requirements.txt
+	test -x $(PEERS_BIN)/python || $(PYTHON) -m venv $(PEERS_VENV)
+	$(PEERS_BIN)/python -m pip install -q --upgrade pip
+	$(PEERS_BIN)/python -m pip install -q -r bench/peers/requirements.txt -e .
+	touch $@
+
+.PHONY: bench-peers
+bench-peers: $(PEERS_BIN)/.installed
+	$(PEERS_BIN)/python -m bench.peers

@@ -23,6 +23,7 @@ from missions.replaying import replay_file
 from missions.runner import MissionRun
 from missions.store import Proposal
 from missions.summary import Progress, run_summary
+from personas.cli import personas_app
 from planner import StopReason
 from planner.errors import PlannerError
 from planner.logging import configure_logging
@@ -47,6 +48,7 @@ app.add_typer(media_app, name="media")
 app.add_typer(spaces_app, name="spaces")
 register_gateway(app)
 register_durable(app, missions_app)
+app.add_typer(personas_app, name="personas")
 console = Console()
 err = Console(stderr=True, soft_wrap=True)
 RunsDir = Annotated[Path, typer.Option(help="Where transcripts go")]

@@ -1,0 +1,426 @@
+"""`mana-planner personas ...`: validate, list, run, schedule, pause, resume, report, demo.
+
+Mount with `app.add_typer(personas_app, name="personas")`.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from types import FrameType
+from typing import Annotated, TypeVar
+
+import anyio
+import typer
+from rich.console import Console
+
+from gateway.errors import GatewayConfigError
+from missions.app import AppSettings
+from missions.schedule import safe_url
+from personas.cadence import due_personas, next_due
+from personas.config import DEFAULT_DIR, PersonaConfig, load_personas, persona_files, select
+from personas.errors import PersonaConfigError
+from personas.report import load_report, render_html, table_rows
+from personas.runtime import RuntimeOptions, default_settings, open_runtime, parse_since
+from personas.scripted import DriverOptions, scripted_persona_model
+from personas.session import PersonaRuntime, PersonaSession, default_model_for, run_sessions
+from personas.store import ALL_PERSONAS, SqlPersonaStore
+from planner.errors import PlannerError
+from planner.models import Model
+from planner.policy import PolicyMode
+from toolkits.cli import print_table
+from toolkits.errors import StoreError, ToolkitError
+from toolkits.store import open_store
+
+T = TypeVar("T")
+DEMO_PERSONAS = ("maya-freelancer", "tomas-club-treasurer", "ana-family-organiser")
+DEMO_OPTIONS = {
+    "maya-freelancer": DriverOptions(seed=1, bogus_once=True, bogus_id_rate=0.2),
+    "tomas-club-treasurer": DriverOptions(seed=2, try_destructive=True),
+    "ana-family-organiser": DriverOptions(seed=3, injection=True),
+}
+
+personas_app = typer.Typer(
+    help="Persona simulations: simulated users of the app, through the MCP gateway.",
+    no_args_is_help=True,
+)
+console = Console()
+err = Console(stderr=True, soft_wrap=True)
+
+ConfigsOption = Annotated[Path, typer.Option("--configs", help="A persona file or folder")]
+GatewayOption = Annotated[
+    str | None,
+    typer.Option("--gateway", help="Gateway URL; default: start one on loopback for the run"),
+]
+RunsDirOption = Annotated[Path, typer.Option(help="Where transcripts go")]
+
+
+def _fail(message: str, code: int = 2) -> None:
+    err.print(f"[red]error:[/] {message}", highlight=False)
+    raise typer.Exit(code)
+
+
+def _run(work: Callable[[], Awaitable[T]]) -> T:
+    """Run async work; config, store and gateway errors exit 2 with one message."""
+    try:
+        return anyio.run(work)
+    except (PlannerError, StoreError, ToolkitError, GatewayConfigError) as exc:
+        _fail(str(exc))
+        raise  # unreachable
+
+
+def _load(configs: Path) -> list[PersonaConfig]:
+    try:
+        return load_personas(configs)
+    except PersonaConfigError as exc:
+        err.print(str(exc), markup=False, highlight=False)
+        raise typer.Exit(1) from None
+
+
+def _mode(value: str | None) -> PolicyMode | None:
+    if value is None:
+        return None
+    try:
+        return PolicyMode.parse(value, "--policy-mode")
+    except PlannerError as exc:
+        _fail(str(exc))
+        raise
+
+
+async def _with_store(settings: AppSettings, work: Callable[[SqlPersonaStore], Awaitable[T]]) -> T:
+    store = await open_store(settings.store_url)
+    try:
+        return await work(await SqlPersonaStore(store.engine).create())
+    finally:
+        await store.close()
+
+
+def _when(ts: float | None) -> str:
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M") if ts else "-"
+
+
+def print_sessions(sessions: Sequence[PersonaSession]) -> None:
+    """One line per session: persona, stop, calls by outcome, feedback."""
+    columns = ("persona", "session", "stop", "calls", "errors", "denied", "flagged", "feedback")
+    rows = []
+    for s in sessions:
+        r = s.record
+        fb = s.feedback
+        if fb is None:
+            feedback = "-"
+        elif fb.valid:
+            feedback = " ".join(f"{m}={v}" for m, v in fb.ratings.items()) or "valid"
+        else:
+            feedback = f"invalid ({fb.attempts} tries)"
+        rows.append(
+            (
+                r.persona_id,
+                r.id,
+                r.stop_reason or "-",
+                str(r.tool_calls),
+                str(r.errors),
+                str(r.denials),
+                str(r.flagged),
+                feedback if not r.error or fb else r.error[:60],
+            )
+        )
+    print_table("Persona sessions", columns, rows)
+
+
+@personas_app.command("validate")
+def validate_command(
+    target: Annotated[Path, typer.Argument(help="A persona file or folder")] = DEFAULT_DIR,
+) -> None:
+    """Check persona files; print every problem with file, field and problem."""
+    files = persona_files(target)
+    if not files:
+        _fail(f"{target}: no persona files")
+    bad = 0
+    for path in files:
+        try:
+            cfg = load_personas(path)[0]
+        except PersonaConfigError as exc:
+            bad += 1
+            err.print(str(exc), markup=False, highlight=False)
+            continue
+        console.print(
+            f"[green]ok[/] {path} ({cfg.id}, {cfg.space_type}, {cfg.cadence})", highlight=False
+        )
+    if bad:
+        raise typer.Exit(1)
+
+
+@personas_app.command("list")
+def list_command(configs: ConfigsOption = DEFAULT_DIR) -> None:
+    """Personas with their space, cadence, last session and whether they are due now."""
+    personas = _load(configs)
+    settings = default_settings()
+
+    async def read(store: SqlPersonaStore) -> tuple[dict[str, float], set[str]]:
+        return await store.last_sessions(), await store.paused()
+
+    last, paused = _run(lambda: _with_store(settings, read))
+    now = datetime.now(UTC)
+    last_dt = {k: datetime.fromtimestamp(v, UTC) for k, v in last.items()}
+    checks = due_personas(
+        personas, last_dt, now, paused=paused - {ALL_PERSONAS}, all_paused=ALL_PERSONAS in paused
+    )
+    rows = []
+    for p, c in zip(personas, checks, strict=True):
+        upcoming = next_due(p.cadence, last_dt.get(p.id), now, p.zone)
+        rows.append(
+            (
+                p.id,
+                p.archetype,
+                p.space_type,
+                p.cadence,
+                _when(last.get(p.id)),
+                "yes" if c.due else f"no ({c.reason})",
+                "-" if c.reason == "paused" else _when(upcoming.timestamp()),
+            )
+        )
+    columns = ("persona", "archetype", "space", "cadence", "last session", "due", "next due")
+    print_table("Personas", columns, rows)
+
+
+@personas_app.command("run")
+def run_command(
+    ids: Annotated[list[str] | None, typer.Argument(help="Persona ids")] = None,
+    all_: Annotated[bool, typer.Option("--all", help="Run every persona")] = False,
+    concurrency: Annotated[int, typer.Option(min=1, help="Sessions at a time")] = 2,
+    gateway: GatewayOption = None,
+    model: Annotated[str | None, typer.Option(help="Model spec for every persona")] = None,
+    policy_mode: Annotated[
+        str | None, typer.Option(help="Loopback gateway's policy mode (default POLICY_MODE)")
+    ] = None,
+    configs: ConfigsOption = DEFAULT_DIR,
+    runs_dir: RunsDirOption = Path("runs"),
+) -> None:
+    """Run persona sessions now, through the MCP gateway; each ends with a rating turn."""
+    personas = _load(configs)
+    if all_ == bool(ids):
+        _fail("name persona ids or pass --all (not both)")
+    chosen = personas if all_ else _select(personas, ids or [])
+    options = RuntimeOptions(
+        default_settings(runs_dir),
+        gateway_url=gateway,
+        policy_mode=_mode(policy_mode),
+        model_for=_model_override(model) or default_model_for,
+    )
+
+    async def go() -> list[PersonaSession]:
+        async with open_runtime(options) as rt:
+            return await run_sessions(chosen, rt, concurrency=concurrency)
+
+    sessions = _run(go)
+    print_sessions(sessions)
+    if any(s.record.stop_reason == "session_error" for s in sessions):
+        raise typer.Exit(1)
+
+
+def _select(personas: list[PersonaConfig], ids: list[str]) -> list[PersonaConfig]:
+    try:
+        return select(personas, ids)
+    except PersonaConfigError as exc:
+        _fail(str(exc), 1)
+        raise
+
+
+def _model_override(spec: str | None) -> Callable[[PersonaConfig], Model] | None:
+    if spec is None:
+        return None
+    from personas.scripted import is_scripted_spec
+    from planner.models.spec import from_spec
+
+    def model_for(persona: PersonaConfig) -> Model:
+        if is_scripted_spec(spec):
+            return scripted_persona_model(persona, spec=spec)
+        return from_spec(spec)
+
+    return model_for
+
+
+@personas_app.command("schedule")
+def schedule_command(
+    every: Annotated[str, typer.Option(help="How often to look for due personas")] = "5m",
+    concurrency: Annotated[int, typer.Option(min=1, help="Sessions at a time per tick")] = 2,
+    gateway: GatewayOption = None,
+    model: Annotated[str | None, typer.Option(help="Model spec for every persona")] = None,
+    configs: ConfigsOption = DEFAULT_DIR,
+    runs_dir: RunsDirOption = Path("runs"),
+    db_url: Annotated[
+        str | None, typer.Option("--db-url", help="DBOS system database (default as missions)")
+    ] = None,
+) -> None:
+    """Run due personas by cadence on the missions' DBOS machinery, until interrupted."""
+    from contextlib import asynccontextmanager
+
+    from missions.cli_durable import app_engine
+    from missions.config import EVERY_RE, EVERY_UNITS
+    from personas.gateway import loopback_gateway
+    from personas.runtime import gateway_settings
+    from personas.schedule import PersonaScheduler, serve
+
+    _load(configs)
+    match = EVERY_RE.match(every)
+    if match is None:
+        _fail(f"--every {every!r} must be a number and a unit s, m, h or d")
+        return
+    every_s = int(match.group(1)) * EVERY_UNITS[match.group(2)]
+    settings = default_settings(runs_dir)
+    model_for = _model_override(model) or default_model_for
+    stop = threading.Event()
+
+    def on_signal(_sig: int, _frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+
+    def start(url: str) -> None:
+        @asynccontextmanager
+        async def runtime() -> AsyncIterator[PersonaRuntime]:
+            options = RuntimeOptions(settings, gateway_url=url, model_for=model_for)
+            async with open_runtime(options) as rt:
+                yield rt
+
+        scheduler = PersonaScheduler(runtime, configs, concurrency)
+        engine = app_engine(settings, db_url)
+
+        def ready(cron: str) -> None:
+            console.print(
+                f"persona schedule on {safe_url(engine.url)}: every {every} ({cron}), "
+                f"concurrency {concurrency}, gateway {url}",
+                highlight=False,
+            )
+
+        serve(engine, scheduler, every_s=every_s, stop=stop, on_ready=ready)
+
+    try:
+        if gateway is not None:
+            start(gateway)
+        else:
+            with loopback_gateway(gateway_settings(settings)) as thread:
+                start(thread.mcp_url)
+    except (PlannerError, StoreError, ToolkitError, GatewayConfigError, ValueError) as exc:
+        _fail(str(exc))
+
+
+def _switch(persona_id: str | None, all_: bool, paused: bool, configs: Path) -> None:
+    if all_ == (persona_id is not None):
+        _fail("name one persona id or pass --all")
+    key = ALL_PERSONAS if all_ else str(persona_id)
+    if not all_:
+        _select(_load(configs), [key])
+    settings = default_settings()
+
+    async def flip(store: SqlPersonaStore) -> None:
+        await store.set_paused(key, paused)
+
+    _run(lambda: _with_store(settings, flip))
+    who = "all personas" if all_ else key
+    console.print(f"{who}: {'paused' if paused else 'resumed'}", highlight=False)
+
+
+@personas_app.command("pause")
+def pause_command(
+    persona_id: Annotated[str | None, typer.Argument(metavar="[ID]")] = None,
+    all_: Annotated[bool, typer.Option("--all", help="Pause every persona")] = False,
+    configs: ConfigsOption = DEFAULT_DIR,
+) -> None:
+    """Stop scheduled sessions of one persona (or all) on every worker, until resumed."""
+    _switch(persona_id, all_, True, configs)
+
+
+@personas_app.command("resume")
+def resume_command(
+    persona_id: Annotated[str | None, typer.Argument(metavar="[ID]")] = None,
+    all_: Annotated[bool, typer.Option("--all", help="Resume the all-personas switch")] = False,
+    configs: ConfigsOption = DEFAULT_DIR,
+) -> None:
+    """Let a paused persona (or the all-personas switch) run on schedule again."""
+    _switch(persona_id, all_, False, configs)
+
+
+@personas_app.command("report")
+def report_command(
+    since: Annotated[
+        str | None, typer.Option(help="Only sessions from this date on (YYYY-MM-DD)")
+    ] = None,
+    html: Annotated[Path | None, typer.Option(help="Write the HTML report with charts")] = None,
+) -> None:
+    """A table per persona (sessions, calls, errors, denials, ratings) and an HTML report."""
+    try:
+        cutoff = parse_since(since)
+    except ValueError as exc:
+        _fail(f"--since {since!r}: {exc}")
+        return
+    settings = default_settings()
+    data = _run(lambda: _with_store(settings, lambda store: load_report(store, cutoff)))
+    columns, rows = table_rows(data)
+    print_table("Personas", columns, rows)
+    if html is not None:
+        html.parent.mkdir(parents=True, exist_ok=True)
+        html.write_text(render_html(data), encoding="utf-8")
+        console.print(f"report: {html}", highlight=False)
+
+
+@personas_app.command("demo")
+def demo_command(
+    days: Annotated[int, typer.Option(min=1, help="Simulated days of sessions")] = 3,
+    html: Annotated[Path, typer.Option(help="Where the HTML report goes")] = Path(
+        "runs/personas/report.html"
+    ),
+    configs: ConfigsOption = DEFAULT_DIR,
+    runs_dir: RunsDirOption = Path("runs"),
+) -> None:
+    """Three personas, scripted models, offline, through a loopback gateway; then the report."""
+    chosen = _select(_load(configs), list(DEMO_PERSONAS))
+    settings = default_settings(runs_dir)
+    start = datetime.now(UTC) - timedelta(days=days - 1)
+    day = {"at": start}
+
+    def model_for(persona: PersonaConfig) -> Model:
+        base = DEMO_OPTIONS.get(persona.id, DriverOptions())
+        opts = DriverOptions(
+            seed=base.seed * 100 + day["at"].day,
+            try_destructive=base.try_destructive,
+            bogus_id_rate=base.bogus_id_rate,
+            injection=base.injection,
+            bogus_once=base.bogus_once,
+        )
+        return scripted_persona_model(persona, opts)
+
+    options = RuntimeOptions(
+        settings,
+        policy_mode=PolicyMode.ENFORCE,
+        model_for=model_for,
+        clock=lambda: day["at"].timestamp(),
+    )
+
+    async def go() -> list[PersonaSession]:
+        done: list[PersonaSession] = []
+        async with open_runtime(options) as rt:
+            console.print(f"gateway on loopback: {_url(rt)}", highlight=False)
+            for d in range(days):
+                day["at"] = start + timedelta(days=d)
+                done += await run_sessions(chosen, rt, concurrency=2)
+        return done
+
+    sessions = _run(go)
+    print_sessions(sessions)
+    data = _run(lambda: _with_store(settings, lambda store: load_report(store)))
+    columns, rows = table_rows(data)
+    print_table("Personas", columns, rows)
+    html.parent.mkdir(parents=True, exist_ok=True)
+    html.write_text(render_html(data), encoding="utf-8")
+    console.print(f"report: {html}", highlight=False)
+    if any(s.record.stop_reason == "session_error" for s in sessions):
+        raise typer.Exit(1)
+
+
+def _url(rt: PersonaRuntime) -> str:
+    return str(getattr(rt.tools, "mcp_url", "?"))
