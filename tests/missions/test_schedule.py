@@ -17,11 +17,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from dbos import DBOS
+from dbos import DBOS, DBOSClient
 from pydantic import BaseModel
 
 from missions.config import MissionConfig
-from missions.durable import MISSION_QUEUE, DBOSEngine, system_database_url
+from missions.durable import APP_NAME, MISSION_QUEUE, DBOSEngine, system_database_url
 from missions.errors import MissionConfigError
 from missions.schedule import (
     ScheduleEntry,
@@ -223,7 +223,8 @@ def test_two_workers_on_postgres_run_every_slot_exactly_once(tmp_path: Path) -> 
             return 0
         with sqlite3.connect(rows, timeout=10) as conn:
             try:
-                return int(conn.execute("SELECT COUNT(DISTINCT value) FROM slots").fetchone()[0])
+                query = "SELECT COUNT(DISTINCT value) FROM slots WHERE value LIKE ?"
+                return int(conn.execute(query, (f"sched-{mission_id}-%",)).fetchone()[0])
             except sqlite3.OperationalError:
                 return 0
 
@@ -240,11 +241,19 @@ def test_two_workers_on_postgres_run_every_slot_exactly_once(tmp_path: Path) -> 
                 w.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 w.kill()
+        # leave no schedule behind in the shared database for later runs' workers
+        client = DBOSClient(system_database_url=db, application_name=APP_NAME)
+        try:
+            client.delete_schedule(mission_id)
+        finally:
+            client.destroy()
     errors = "\n".join((tmp_path / f"worker-{n}.err").read_text()[-2000:] for n in (1, 2))
     assert done and all(w.returncode is not None for w in workers), errors
 
     with sqlite3.connect(rows) as conn:
         recorded = [(str(v), int(p)) for v, p in conn.execute("SELECT value, pid FROM slots")]
+    # the shared PostgreSQL database may hold other runs' schedules: count this mission's only
+    recorded = [(v, p) for v, p in recorded if v.startswith(f"sched-{mission_id}-")]
     counts = Counter(v for v, _ in recorded)
     twice = {v: n for v, n in counts.items() if n > 1}
     assert not twice, f"slots run more than once: {twice}"
