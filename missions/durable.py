@@ -53,6 +53,7 @@ from planner.dispatch import execute
 from planner.models import Model
 from planner.models.base import RETRY_SINK, RetryInfo
 from planner.models.spec import from_spec
+from planner.subagents import TASK_TOOL
 from planner.tools import AnyToolSpec
 from planner.transcript import FileTranscript
 
@@ -228,7 +229,7 @@ def durable_input(inp: PlannerLoopInput, model_for_subagent: Model) -> PlannerLo
     """Make a loop input replay-safe: durable models everywhere, a recorded gate clock.
 
     Parallel sub-agents interleave their steps by timing, which a positional replay cannot
-    follow, so a run that offers sub-agents runs its rounds sequentially.
+    follow, so `task` calls run one at a time; other parallel-safe reads still run together.
     """
     clock = StepClock()
     assert isinstance(inp.model, DurableModel)
@@ -240,11 +241,11 @@ def durable_input(inp: PlannerLoopInput, model_for_subagent: Model) -> PlannerLo
     def subagent_model(kind: str, path: str) -> Model:
         return DurableModel(kinds.get(kind) or model_for_subagent, lane=f"/{path}", clock=clock)
 
-    return replace(
-        inp,
-        subagent_model=subagent_model,
-        is_parallel_safe=None if inp.subagents else inp.is_parallel_safe,
-    )
+    base = inp.is_parallel_safe
+    safe = base
+    if inp.subagents and base is not None:
+        safe = lambda spec: spec.name != TASK_TOOL and base(spec)  # noqa: E731
+    return replace(inp, subagent_model=subagent_model, is_parallel_safe=safe)
 
 
 # --- the engine ----------------------------------------------------------------------------
