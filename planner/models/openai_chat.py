@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-import os
 import time
 from typing import Any, Literal
 
 from openai import AsyncOpenAI
 
-from planner.errors import MissingApiKeyError, ModelError
+from planner.errors import ModelError
 from planner.messages import ModelRequest, ModelResponse, ResponseStop, ToolCall, Usage
 from planner.models.common import arguments_json, as_dict, parse_arguments
-from planner.models.pricing import CostMeter, PriceTable
+from planner.models.openai_client import OpenAIAdapter, SystemRole
+from planner.models.pricing import PriceTable
 from planner.models.retry import RetryPolicy, call_with_retries
 from planner.tools import from_wire_name, openai_chat_tool, to_wire_name
 
 PROVIDER = "openai"
-SystemRole = Literal["system", "developer"]
 MaxTokensParam = Literal["max_completion_tokens", "max_tokens"]
 FINISH_REASONS: dict[str, ResponseStop] = {
     "stop": "end_turn",
@@ -25,7 +24,6 @@ FINISH_REASONS: dict[str, ResponseStop] = {
     "length": "max_tokens",
     "content_filter": "refusal",
 }
-LOCAL_SERVER_KEY = "unused"
 """Sent when base_url points at a server that needs no key (Ollama, vLLM, llama.cpp)."""
 
 
@@ -139,21 +137,10 @@ def chat_usage(usage: dict[str, Any] | None) -> Usage:
 # --- the adapter -----------------------------------------------------------------------
 
 
-def make_openai_client(
-    api_key: str | None, base_url: str | None, timeout_s: float, provider: str
-) -> AsyncOpenAI:
-    """An AsyncOpenAI with SDK retries off; a key is required unless a base_url is set."""
-    base = base_url or os.environ.get("OPENAI_BASE_URL") or None
-    key = api_key or os.environ.get("OPENAI_API_KEY")
-    if not key:
-        if base is None:
-            raise MissingApiKeyError("OPENAI_API_KEY", provider)
-        key = LOCAL_SERVER_KEY
-    return AsyncOpenAI(api_key=key, base_url=base, timeout=timeout_s, max_retries=0)
-
-
-class OpenAIChatModel:
+class OpenAIChatModel(OpenAIAdapter):
     """A model over Chat Completions: OpenAI, or any compatible server via base_url."""
+
+    provider = PROVIDER
 
     def __init__(
         self,
@@ -171,25 +158,20 @@ class OpenAIChatModel:
         retry: RetryPolicy | None = None,
         prices: PriceTable | None = None,
     ) -> None:
-        self.model = model
-        self.max_tokens = max_tokens
+        super().__init__(
+            model,
+            client,
+            base_url,
+            api_key=api_key,
+            max_tokens=max_tokens,
+            temperature=temperature,
+            stream=stream,
+            system_role=system_role,
+            timeout_s=timeout_s,
+            retry=retry,
+            prices=prices,
+        )
         self.max_tokens_param: MaxTokensParam = max_tokens_param
-        self.temperature = temperature
-        self.stream = stream
-        self.system_role: SystemRole = system_role
-        self.retry = retry or RetryPolicy()
-        self._meter = CostMeter(model, prices)
-        self._owns_client = client is None
-        if client is None:
-            client = make_openai_client(api_key, base_url, timeout_s, PROVIDER)
-        else:
-            client = client.with_options(max_retries=0)
-        self._client = client
-
-    @property
-    def model_id(self) -> str:
-        """`openai:<model>`."""
-        return f"{PROVIDER}:{self.model}"
 
     async def complete(self, request: ModelRequest) -> ModelResponse:
         """Send one request and map the answer back."""
@@ -206,16 +188,8 @@ class OpenAIChatModel:
         completion = await call_with_retries(
             PROVIDER, "chat.completions.create", lambda: self._send(params), self.retry
         )
-        text, calls, stop = chat_response_parts(completion)
-        reported = str(completion.get("model") or self.model)
-        return ModelResponse(
-            text=text,
-            tool_calls=calls,
-            stop_reason=stop,
-            usage=self._meter.priced(chat_usage(completion.get("usage")), reported),
-            model=reported,
-            latency_ms=(time.perf_counter() - started) * 1000,
-        )
+        usage = chat_usage(completion.get("usage"))
+        return self.answer(started, chat_response_parts(completion), usage, completion.get("model"))
 
     async def _send(self, params: dict[str, Any]) -> dict[str, Any]:
         """One HTTP call through the SDK (its stream helper when streaming), as a dict."""
@@ -225,8 +199,3 @@ class OpenAIChatModel:
                 # get_final_completion() raises on a `length` or `content_filter` finish.
                 return as_dict(stream.current_completion_snapshot)
         return as_dict(await self._client.chat.completions.create(**params))
-
-    async def aclose(self) -> None:
-        """Close the HTTP client if this adapter created it."""
-        if self._owns_client:
-            await self._client.close()

@@ -15,8 +15,8 @@ from openai.types.responses import (
 from planner.errors import ModelError
 from planner.messages import ModelRequest, ModelResponse, ResponseStop, ToolCall, Usage
 from planner.models.common import arguments_json, as_dict, parse_arguments
-from planner.models.openai_chat import SystemRole, make_openai_client
-from planner.models.pricing import CostMeter, PriceTable
+from planner.models.openai_client import OpenAIAdapter, SystemRole
+from planner.models.pricing import PriceTable
 from planner.models.retry import RetryPolicy, call_with_retries
 from planner.tools import from_wire_name, openai_responses_tool, to_wire_name
 
@@ -156,8 +156,10 @@ def responses_usage(usage: dict[str, Any] | None) -> Usage:
 # --- the adapter -----------------------------------------------------------------------
 
 
-class OpenAIResponsesModel:
+class OpenAIResponsesModel(OpenAIAdapter):
     """A model over the Responses API, with store=False and the whole history each call."""
+
+    provider = PROVIDER
 
     def __init__(
         self,
@@ -175,25 +177,20 @@ class OpenAIResponsesModel:
         retry: RetryPolicy | None = None,
         prices: PriceTable | None = None,
     ) -> None:
-        self.model = model
-        self.max_tokens = max_tokens
-        self.temperature = temperature
-        self.stream = stream
-        self.system_role: SystemRole = system_role
+        super().__init__(
+            model,
+            client,
+            base_url,
+            api_key=api_key,
+            max_tokens=max_tokens,
+            temperature=temperature,
+            stream=stream,
+            system_role=system_role,
+            timeout_s=timeout_s,
+            retry=retry,
+            prices=prices,
+        )
         self.store = store
-        self.retry = retry or RetryPolicy()
-        self._meter = CostMeter(model, prices)
-        self._owns_client = client is None
-        if client is None:
-            client = make_openai_client(api_key, base_url, timeout_s, PROVIDER)
-        else:
-            client = client.with_options(max_retries=0)
-        self._client = client
-
-    @property
-    def model_id(self) -> str:
-        """`openai-responses:<model>`."""
-        return f"{PROVIDER}:{self.model}"
 
     async def complete(self, request: ModelRequest) -> ModelResponse:
         """Send one request and map the answer back."""
@@ -209,16 +206,8 @@ class OpenAIResponsesModel:
         response = await call_with_retries(
             PROVIDER, "responses.create", lambda: self._send(params), self.retry
         )
-        text, calls, stop = responses_parts(response)
-        reported = str(response.get("model") or self.model)
-        return ModelResponse(
-            text=text,
-            tool_calls=calls,
-            stop_reason=stop,
-            usage=self._meter.priced(responses_usage(response.get("usage")), reported),
-            model=reported,
-            latency_ms=(time.perf_counter() - started) * 1000,
-        )
+        usage = responses_usage(response.get("usage"))
+        return self.answer(started, responses_parts(response), usage, response.get("model"))
 
     async def _send(self, params: dict[str, Any]) -> dict[str, Any]:
         """One HTTP call through the SDK (its stream helper when streaming), as a dict."""
@@ -234,8 +223,3 @@ class OpenAIResponsesModel:
         if final is None:
             raise ModelError(f"{PROVIDER}: the stream ended without a final response event")
         return final
-
-    async def aclose(self) -> None:
-        """Close the HTTP client if this adapter created it."""
-        if self._owns_client:
-            await self._client.close()
