@@ -16,13 +16,19 @@ from pathlib import Path
 from types import FrameType
 from typing import Annotated
 
-import anyio
 import typer
 from rich.console import Console
 
 from missions.app import App, AppSettings, open_app
 from missions.config import MissionConfig
-from missions.durable import DBOSEngine, EnvFactory, MissionEnv, RunStart, system_database_url
+from missions.durable import (
+    DBOSEngine,
+    EnvFactory,
+    MissionEnv,
+    RunStart,
+    run_once,
+    system_database_url,
+)
 from missions.errors import MissionConfigError
 from missions.runner import (
     EventSink,
@@ -218,22 +224,12 @@ async def run_app_mission(
     run_id: str | None = None,
     on_event: EventSink | None = None,
 ) -> MissionRun:
-    """`mana-planner run` through the durable engine: launch, run (or resume `run_id`), stop.
-
-    The run is owned by the executor `run:<run id>`, so only running the same id again
-    recovers it (a killed run resumes with `--run-id`), and no other command picks it up.
-    """
-    run_id = run_id or new_run_id()
-    engine = app_engine(settings)
-    engine.executor = f"run:{run_id}"
-    await anyio.to_thread.run_sync(engine.launch)
-    try:
-        return await engine.run(
-            cfg,
-            run_id=run_id,
-            model_spec=model_spec,
-            mission_path=mission_path,
-            on_event=on_event,
-        )
-    finally:
-        await anyio.to_thread.run_sync(engine.shutdown)
+    """`mana-planner run` through the durable engine; `run_id` of a killed run resumes it."""
+    return await run_once(
+        app_engine(settings),
+        cfg,
+        run_id=run_id or new_run_id(),
+        model_spec=model_spec,
+        mission_path=mission_path,
+        on_event=on_event,
+    )

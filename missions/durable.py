@@ -586,9 +586,34 @@ async def run_durable(
     The run's executor is `run:<run id>`: calling again with the id of a killed run resumes it.
     """
     run_id = run_id or new_run_id()
-    engine = DBOSEngine.with_tools(
-        registry, db_url=db_url, runs_dir=runs_dir, executor=f"run:{run_id}"
+    engine = DBOSEngine.with_tools(registry, db_url=db_url, runs_dir=runs_dir)
+    return await run_once(
+        engine,
+        cfg,
+        run_id=run_id,
+        model_spec=model_spec,
+        space_id=space_id,
+        mission_path=mission_path,
+        on_event=on_event,
     )
+
+
+async def run_once(
+    engine: DBOSEngine,
+    cfg: MissionConfig,
+    *,
+    run_id: str,
+    model_spec: str | None = None,
+    space_id: str | None = None,
+    mission_path: Path | None = None,
+    on_event: EventSink | None = None,
+) -> MissionRun:
+    """Launch `engine` as the executor `run:<run id>`, run (or resume) one mission, shut down.
+
+    Owning the run by that executor means only running the same id again recovers a killed
+    run, and no scheduler worker picks it up.
+    """
+    engine.executor = f"run:{run_id}"
     await anyio.to_thread.run_sync(engine.launch)
     try:
         return await engine.run(
