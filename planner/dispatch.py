@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
-import anyio
 import structlog
 from pydantic import BaseModel, ValidationError
 
+from planner.logging import debug_enabled
 from planner.messages import Message, ToolCall, tool_result_content
 from planner.policy import PolicyDecision, PolicyGate
 from planner.tools import AnyToolSpec, ToolContext, ToolRegistry, ToolResult
@@ -103,26 +104,31 @@ async def dispatch_round(
 
     async def run_one(i: int, prepared: _Prepared) -> None:
         start = time.perf_counter()
-        ctx = replace(setup.context, call_id=calls[i].id)
+        base = setup.context
+        ctx = ToolContext(base.user_id, base.space_id, base.run_id, base.invoker, calls[i].id)
         results[i] = await execute(prepared.spec, ctx, prepared.payload)
         durations[i] = (time.perf_counter() - start) * 1000
 
     pending = [(i, o) for i, o in enumerate(outcomes) if isinstance(o, _Prepared)]
-    if _runs_in_parallel(calls, setup):
-        limiter = anyio.CapacityLimiter(PARALLEL_TOOL_BATCH_SIZE)
+    if len(pending) > 1 and _runs_in_parallel(calls, setup):
+        # a sliding window: at most PARALLEL_TOOL_BATCH_SIZE workers, each taking the next
+        # call in source order as soon as it is free (no limiter, one task per slot)
+        queue = iter(pending)
 
-        async def windowed(i: int, prepared: _Prepared) -> None:
-            async with limiter:
+        async def worker() -> None:
+            for i, prepared in queue:
                 await run_one(i, prepared)
 
-        async with anyio.create_task_group() as tg:
-            for i, prepared in pending:
-                tg.start_soon(windowed, i, prepared)
+        async with asyncio.TaskGroup() as tg:
+            for _ in range(min(PARALLEL_TOOL_BATCH_SIZE, len(pending)) - 1):
+                tg.create_task(worker())
+            await worker()
     else:
         for i, prepared in pending:
             await run_one(i, prepared)
 
     executed = []
+    debug = debug_enabled()
     for i, call in enumerate(calls):
         result = results[i]
         assert result is not None
@@ -137,9 +143,10 @@ async def dispatch_round(
             data=result.data,
             duration_ms=round(durations[i], 3),
         )
-        log.debug(
-            "tool.result", tool=call.name, ok=result.success, duration_ms=round(durations[i], 1)
-        )
+        if debug:
+            log.debug(
+                "tool.result", tool=call.name, ok=result.success, duration_ms=round(durations[i], 1)
+            )
         executed.append(ExecutedCall(round_no, call, result, durations[i], decisions[i]))
     return executed
 
@@ -214,7 +221,7 @@ async def call_tool(
 async def execute(spec: AnyToolSpec, ctx: ToolContext, payload: BaseModel) -> ToolResult:
     """Run a handler under its timeout; any failure becomes an error result."""
     try:
-        with anyio.fail_after(spec.timeout_s):
+        async with asyncio.timeout(spec.timeout_s):
             output = await spec.handler(ctx, payload)
     except TimeoutError:
         return error_result(f"tool {spec.name} timed out after {spec.timeout_s:g}s")

@@ -103,6 +103,8 @@ class _Run:
     def __init__(self, inp: PlannerLoopInput) -> None:
         self.inp = inp
         self.run_id = inp.context.run_id
+        # one logger per run: the module-level lazy proxy assembles a new one on every call
+        self.log = log.bind()
         self.messages: list[Message] = [
             *inp.prior_messages,
             Message(role="user", content=inp.user_prompt),
@@ -243,7 +245,7 @@ class _Run:
         u = response.usage
         # adapters report uncached input; the prompt's size includes the cached parts
         self.last_input_tokens = u.input_tokens + u.cache_read_tokens + u.cache_write_tokens
-        log.info(
+        self.log.debug(
             "model.response",
             model=response.model,
             tool_calls=len(response.tool_calls),
@@ -323,7 +325,7 @@ class _Run:
             loop=self.loop_settings(),
             settings=self.inp.settings,
         )
-        log.info("run.started", run_id=self.run_id, model=self.inp.model.model_id)
+        self.log.info("run.started", run_id=self.run_id, model=self.inp.model.model_id)
 
     def loop_settings(self) -> dict[str, Any]:
         """The limits, context and policy mode replay needs to run this loop again."""
@@ -365,7 +367,7 @@ class _Run:
             error=error,
             reminder_counts=counts,
         )
-        log.info(
+        self.log.info(
             "run.finished",
             run_id=self.run_id,
             stop_reason=reason.value,

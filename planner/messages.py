@@ -127,7 +127,11 @@ def tool_result_content(success: bool, message: str, data: Any = None) -> str:
     body: dict[str, Any] = {"success": success, "message": message}
     if data is not None:
         body["data"] = data
-    return json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+    return _COMPACT_JSON.encode(body)
+
+
+_COMPACT_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+"""json.dumps with options builds an encoder per call; this one is built once."""
 
 
 def reminder_message(text: str) -> Message:

@@ -12,8 +12,10 @@ from enum import StrEnum
 from typing import Any, Literal
 
 import structlog
+from pydantic_core import PydanticSerializationError, to_json
 
 from planner.errors import ConfigError
+from planner.logging import debug_enabled
 from planner.tools import AnyToolSpec, ToolContext
 
 POLICY_MODE_ENV = "POLICY_MODE"
@@ -36,6 +38,7 @@ INJECTION_MARKERS: tuple[str, ...] = (
 _MARKER_RES = tuple(re.compile(p) for p in INJECTION_MARKERS)
 _MARKER_HINTS = ("previous", "you are now", "system", "{{")
 """Every marker contains one of these (lower-cased): a cheap filter before the regexes."""
+_MARKER_HINTS_BYTES = tuple(h.encode() for h in _MARKER_HINTS)
 
 log = structlog.get_logger("planner.policy")
 
@@ -108,8 +111,11 @@ class InvocationLog:
 
     def record(self, user_id: str, tool: str, now: float) -> None:
         """Remember one call."""
-        entries = self._calls.setdefault((user_id, tool), deque(maxlen=self.max_entries))
-        self._trim(entries, now)
+        entries = self._calls.get((user_id, tool))
+        if entries is None:
+            entries = self._calls[(user_id, tool)] = deque(maxlen=self.max_entries)
+        else:
+            self._trim(entries, now)
         entries.append(now)
 
     def _trim(self, entries: deque[float], now: float) -> None:
@@ -135,8 +141,23 @@ def long_strings(value: Any, min_length: int = MIN_SCANNED_LENGTH) -> list[str]:
     return found
 
 
+def _may_hold_marker(raw_input: Any) -> bool:
+    """Cheap superset test: False only when no marker hint appears anywhere in the input.
+
+    The input's JSON (Rust-serialized) holds every string verbatim, keys and short strings
+    too; the hints are ASCII letters, spaces and braces, which JSON never escapes.
+    """
+    try:
+        text = to_json(raw_input).lower()
+    except PydanticSerializationError:
+        return True
+    return any(hint in text for hint in _MARKER_HINTS_BYTES)
+
+
 def find_injection(raw_input: Any) -> str | None:
     """The first injection marker found in a free-text argument, as its pattern."""
+    if not _may_hold_marker(raw_input):
+        return None
     texts = long_strings(raw_input)
     lowered = "\n".join(texts).lower()
     if not any(hint in lowered for hint in _MARKER_HINTS):
@@ -148,8 +169,15 @@ def find_injection(raw_input: Any) -> str | None:
     return None
 
 
+_NO_SETTINGS = UserPolicySettings()
+
+
+_ALLOW = {m: PolicyDecision(True, mode=m) for m in PolicyMode}
+"""Allow decisions are immutable: one per mode, shared."""
+
+
 def _no_settings(_user_id: str) -> UserPolicySettings:
-    return UserPolicySettings()
+    return _NO_SETTINGS
 
 
 class PolicyGate:
@@ -176,6 +204,8 @@ class PolicyGate:
         decision = self._decide(spec, ctx, raw_input, now)
         self.log.record(ctx.user_id, spec.name, now)
         # allow decisions are the bulk and sit in the transcript: logged at debug level
+        if decision.verdict == "allow" and not debug_enabled():
+            return decision
         emit = log.debug if decision.verdict == "allow" else log.info
         emit(
             "policy.decision",
@@ -196,7 +226,7 @@ class PolicyGate:
                 False, "admin-scope-not-invokable", ADMIN_REMINDER, verdict="deny", mode=mode
             )
         if mode is PolicyMode.OFF:
-            return PolicyDecision(True, mode=mode)
+            return _ALLOW[mode]
         denial = self._rule_denial(spec, ctx, now)
         marker = find_injection(raw_input)
         if denial is not None:
@@ -208,7 +238,7 @@ class PolicyGate:
             return PolicyDecision(
                 True, None, FLAG_REMINDER, flagged=marker, verdict="flagged", mode=mode
             )
-        return PolicyDecision(True, mode=mode)
+        return _ALLOW[mode]
 
     def _rule_denial(
         self, spec: AnyToolSpec, ctx: ToolContext, now: float

@@ -190,13 +190,14 @@ class FileTranscript:
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._fh: IO[str] = self.path.open("w", encoding="utf-8")
+        # unbuffered: each event is one write(2) of its UTF-8 JSON line, so it is on disk as
+        # soon as record returns, without a text layer encoding and flushing it
+        self._fh: IO[bytes] = self.path.open("wb", buffering=0)
         self.record(Header())
 
     def record(self, event: EventBase) -> None:
-        """Write and flush one event line."""
-        self._fh.write(event.model_dump_json() + "\n")
-        self._fh.flush()
+        """Write one event line (unbuffered: written when this returns)."""
+        self._fh.write(event.__pydantic_serializer__.to_json(event) + b"\n")
 
     def close(self) -> None:
         """Close the file."""
