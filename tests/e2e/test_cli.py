@@ -107,10 +107,10 @@ def start_cli(server: FakeLLMServer, kind: str, home: Path) -> subprocess.Popen[
 
 @pytest.fixture(scope="module")
 def cli_runs(
-    e2e_server_session: FakeLLMServer, tmp_path_factory: pytest.TempPathFactory
+    llm_server_session: FakeLLMServer, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[dict[str, CliRun]]:
     """All four runs, started together, finished before any test looks at them."""
-    server = e2e_server_session
+    server = llm_server_session
     server.reset()
     server.default = reply_for
     homes = {kind: tmp_path_factory.mktemp(f"cli-{kind}") for kind in SPECS}
