@@ -63,27 +63,8 @@ def steps_for(rounds: int, calls_per_round: int, ms: float | list[float] = 0.0) 
 
 async def run_once(steps: list[Any], *, full: bool, tmp: Path, latency_s: float = 0.0) -> float:
     """Wall seconds of one run; `full` adds the transcript file and the policy gate."""
-    transcript = FileTranscript(tmp / "bench.jsonl") if full else None
-    inp = PlannerLoopInput(
-        model=ScriptedModel(steps, latency_s=latency_s),
-        system_prompt="bench",
-        user_prompt="bench",
-        tools=ToolRegistry([SLEEP]),
-        context=ToolContext("bench-user", "bench-space", "bench-run"),
-        policy=PolicyGate(mode=PolicyMode.LOG_ONLY, default_limit=10**9) if full else None,
-        is_parallel_safe=read_tools_are_parallel_safe,
-        max_rounds=len(steps) + 1,
-        transcript=transcript,
-    )
-    start = time.perf_counter()
-    result = await run_planner_loop(inp)
-    wall = time.perf_counter() - start
-    if transcript is not None:
-        transcript.close()
-    expected = sum(len(s.get("tool_calls", ())) for s in steps)
-    if len(result.executed_calls) != expected or result.summary != "done":
-        raise RuntimeError(f"bench run did {len(result.executed_calls)} of {expected} calls")
-    return wall
+    transcript_file = tmp / "bench.jsonl" if full else None
+    return await run_variant(steps, transcript_file=transcript_file, gate=full, latency_s=latency_s)
 
 
 def measure(fn: Callable[[], Awaitable[float]], batches: int, warmup: int = 2) -> float:
@@ -166,12 +147,17 @@ def gate_us_per_decision(n: int = 20000) -> float:
 
 
 async def run_variant(
-    steps: list[Any], *, transcript_file: Path | None, gate: bool, parallel: bool = True
+    steps: list[Any],
+    *,
+    transcript_file: Path | None,
+    gate: bool,
+    parallel: bool = True,
+    latency_s: float = 0.0,
 ) -> float:
     """Wall seconds of one run with a transcript file and/or the policy gate switched on."""
     transcript = FileTranscript(transcript_file) if transcript_file is not None else None
     inp = PlannerLoopInput(
-        model=ScriptedModel(steps),
+        model=ScriptedModel(steps, latency_s=latency_s),
         system_prompt="bench",
         user_prompt="bench",
         tools=ToolRegistry([SLEEP]),

@@ -17,22 +17,30 @@ ProposalStatus = Literal["pending", "approved", "rejected", "failed"]
 
 metadata = sa.MetaData()
 
+
+def run_columns() -> list[sa.Column[Any]]:
+    """The columns every recorded loop run has (mission runs, persona sessions)."""
+    return [
+        sa.Column("finished_at", sa.Float),
+        sa.Column("stop_reason", sa.String(40)),
+        sa.Column("rounds", sa.Integer, nullable=False, server_default="0"),
+        sa.Column("tool_calls", sa.Integer, nullable=False, server_default="0"),
+        sa.Column("input_tokens", sa.Integer, nullable=False, server_default="0"),
+        sa.Column("output_tokens", sa.Integer, nullable=False, server_default="0"),
+        sa.Column("cost_usd", sa.Float, nullable=False, server_default="0"),
+        sa.Column("model", sa.String(200)),
+        sa.Column("transcript_path", sa.Text),
+        sa.Column("error", sa.Text),
+    ]
+
+
 runs_table = sa.Table(
     "mission_runs",
     metadata,
     sa.Column("id", sa.String(80), primary_key=True),
     sa.Column("mission_id", sa.String(120), nullable=False, index=True),
     sa.Column("started_at", sa.Float, nullable=False),
-    sa.Column("finished_at", sa.Float),
-    sa.Column("stop_reason", sa.String(40)),
-    sa.Column("rounds", sa.Integer, nullable=False, server_default="0"),
-    sa.Column("tool_calls", sa.Integer, nullable=False, server_default="0"),
-    sa.Column("input_tokens", sa.Integer, nullable=False, server_default="0"),
-    sa.Column("output_tokens", sa.Integer, nullable=False, server_default="0"),
-    sa.Column("cost_usd", sa.Float, nullable=False, server_default="0"),
-    sa.Column("model", sa.String(200)),
-    sa.Column("transcript_path", sa.Text),
-    sa.Column("error", sa.Text),
+    *run_columns(),
 )
 
 proposals_table = sa.Table(

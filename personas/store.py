@@ -14,6 +14,8 @@ from typing import Any, Literal
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from missions.store import run_columns
+
 Outcome = Literal["ok", "error", "denied", "flagged"]
 OUTCOMES: tuple[Outcome, ...] = ("ok", "error", "denied", "flagged")
 ALL_PERSONAS = "*"
@@ -40,19 +42,10 @@ sessions_table = sa.Table(
     sa.Column("space_id", sa.String(200), nullable=False),
     sa.Column("trigger", sa.String(20), nullable=False, server_default="manual"),
     sa.Column("started_at", sa.Float, nullable=False, index=True),
-    sa.Column("finished_at", sa.Float),
-    sa.Column("stop_reason", sa.String(40)),
-    sa.Column("rounds", sa.Integer, nullable=False, server_default="0"),
-    sa.Column("tool_calls", sa.Integer, nullable=False, server_default="0"),
     sa.Column("errors", sa.Integer, nullable=False, server_default="0"),
     sa.Column("denials", sa.Integer, nullable=False, server_default="0"),
     sa.Column("flagged", sa.Integer, nullable=False, server_default="0"),
-    sa.Column("input_tokens", sa.Integer, nullable=False, server_default="0"),
-    sa.Column("output_tokens", sa.Integer, nullable=False, server_default="0"),
-    sa.Column("cost_usd", sa.Float, nullable=False, server_default="0"),
-    sa.Column("model", sa.String(200)),
-    sa.Column("transcript_path", sa.Text),
-    sa.Column("error", sa.Text),
+    *run_columns(),
 )
 
 tool_calls_table = sa.Table(

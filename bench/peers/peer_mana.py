@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import anyio
-from pydantic import BaseModel
 
 from bench.peers.common import ANSWER, COUNTS, Peer, Script, main
+from bench.workloads import SleepIn, SleepOut
 from planner import (
     PlannerLoopInput,
     PolicyGate,
@@ -28,14 +28,6 @@ from planner.logging import configure_logging
 from planner.models import ScriptedModel
 from planner.tools import read_tools_are_parallel_safe
 from planner.transcript import FileTranscript
-
-
-class SleepIn(BaseModel):
-    ms: float = 0.0
-
-
-class SleepOut(BaseModel):
-    ok: bool = True
 
 
 async def _sleep(ctx: ToolContext, inp: SleepIn) -> SleepOut:

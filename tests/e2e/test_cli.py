@@ -27,8 +27,9 @@ from planner.transcript import (
     ToolResultEvent,
     read_transcript,
 )
-from tests.e2e.wire import tool_names, tool_results
+from tests.e2e.wire import tool_results
 from tests.fakes.llm_server import FakeCall, FakeLLMServer, RecordedRequest, Reply
+from tests.models.helpers import wire_tool_names as tool_names
 
 REPO = Path(__file__).resolve().parents[2]
 MISSION = "configs/missions/demo-briefing.toml"

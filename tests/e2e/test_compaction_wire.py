@@ -16,8 +16,7 @@ import pytest
 from planner import StopReason, SummarizingCompactor, run_planner_loop
 from planner.transcript import CompactionEvent, MemoryTranscript, RunFinished
 from tests.e2e.conftest import MakeModel
-from tests.e2e.wire import loop_input
-from tests.engine.helpers import echo_tool
+from tests.engine.helpers import echo_tool, loop_input
 from tests.fakes.llm_server import FakeCall, FakeLLMServer, Reply
 
 KINDS = pytest.mark.parametrize("kind", ["anthropic", "chat"])

@@ -27,14 +27,13 @@ from tests.e2e.wire import (
     REMINDER,
     canonical,
     history,
-    loop_input,
     reminders_anywhere,
     stored_prefix,
-    tool_names,
     tool_results,
 )
-from tests.engine.helpers import Probe, echo_tool, plain_tool, sleep_tool
+from tests.engine.helpers import Probe, echo_tool, loop_input, plain_tool, sleep_tool
 from tests.fakes.llm_server import FakeCall, FakeLLMServer, Reply
+from tests.models.helpers import wire_tool_names as tool_names
 
 PROVIDER_CALL = {
     "anthropic": "anthropic messages.create",

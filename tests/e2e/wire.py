@@ -7,15 +7,10 @@ request body, and returns the same provider-neutral view, so a test asserts once
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
-
-from planner import PlannerLoopInput, ToolContext, ToolRegistry
-from planner.models.base import Model
-from planner.tools import AnyToolSpec
 
 REMINDER = "<reminder>"
 
@@ -24,20 +19,6 @@ COMBOS = pytest.mark.parametrize(
     [(k, s) for k in ("anthropic", "chat", "responses") for s in (False, True)],
     ids=lambda v: v if isinstance(v, str) else ("sse" if v else "json"),
 )
-
-
-def loop_input(model: Model, tools: Sequence[AnyToolSpec], **overrides: Any) -> PlannerLoopInput:
-    """A loop input over a real adapter (the engine tests' make_input, minus the script)."""
-    fields: dict[str, Any] = {
-        "model": model,
-        "system_prompt": "You are a test agent.",
-        "user_prompt": "Do the thing.",
-        "tools": ToolRegistry(tools),
-        "context": ToolContext(user_id="u1", space_id="s1", run_id="r1"),
-        "max_rounds": 10,
-    }
-    fields.update(overrides)
-    return PlannerLoopInput(**fields)
 
 
 @dataclass(frozen=True)
@@ -80,33 +61,6 @@ def tool_results(kind: str, body: dict[str, Any]) -> list[WireResult]:
         for m in items[start:]
         if m.get("type") == "function_call_output"
     ]
-
-
-def tool_names(kind: str, body: dict[str, Any]) -> list[str]:
-    """The tool names a request declares."""
-    if kind == "chat":
-        return [t["function"]["name"] for t in body.get("tools", [])]
-    return [t["name"] for t in body.get("tools", [])]
-
-
-def history_call_names(kind: str, body: dict[str, Any]) -> list[str]:
-    """The names of the assistant tool calls replayed in a request's history."""
-    if kind == "anthropic":
-        return [
-            b["name"]
-            for turn in body["messages"]
-            if turn["role"] == "assistant"
-            for b in turn["content"]
-            if b["type"] == "tool_use"
-        ]
-    if kind == "chat":
-        return [
-            c["function"]["name"]
-            for m in body["messages"]
-            if m["role"] == "assistant"
-            for c in m.get("tool_calls") or []
-        ]
-    return [i["name"] for i in body["input"] if i.get("type") == "function_call"]
 
 
 def system_text(kind: str, body: dict[str, Any]) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -9,8 +10,8 @@ import anyio
 from pydantic import BaseModel
 
 from planner import PlannerLoopInput, ToolContext, ToolRegistry, ToolSpec
-from planner.models import ScriptedModel
-from planner.tools import PolicyHint, Scope
+from planner.models import Model, ScriptedModel
+from planner.tools import AnyToolSpec, PolicyHint, Scope
 
 
 class EchoIn(BaseModel):
@@ -100,7 +101,13 @@ def make_input(
     steps: list[Any], tools: list[Any], **overrides: Any
 ) -> tuple[PlannerLoopInput, ScriptedModel]:
     """A loop input over a scripted model; returns the model too for request checks."""
-    model = ScriptedModel(steps)
+    scripted = ScriptedModel(steps)
+    model = overrides.pop("model", scripted)
+    return loop_input(model, tools, **overrides), scripted
+
+
+def loop_input(model: Model, tools: Sequence[AnyToolSpec], **overrides: Any) -> PlannerLoopInput:
+    """A loop input over any model, with the test defaults; `overrides` replace fields."""
     fields: dict[str, Any] = {
         "model": model,
         "system_prompt": "You are a test agent.",
@@ -110,4 +117,4 @@ def make_input(
         "max_rounds": 10,
     }
     fields.update(overrides)
-    return PlannerLoopInput(**fields), model
+    return PlannerLoopInput(**fields)

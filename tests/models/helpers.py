@@ -91,8 +91,8 @@ def capture_retries() -> Iterator[list[RetryInfo]]:
 def wire_tool_names(kind: str, body: dict[str, Any]) -> list[str]:
     """The tool names a request body declares."""
     if kind == "chat":
-        return [t["function"]["name"] for t in body["tools"]]
-    return [t["name"] for t in body["tools"]]
+        return [t["function"]["name"] for t in body.get("tools", [])]
+    return [t["name"] for t in body.get("tools", [])]
 
 
 def wire_history_call_names(kind: str, body: dict[str, Any]) -> list[str]:
@@ -110,6 +110,6 @@ def wire_history_call_names(kind: str, body: dict[str, Any]) -> list[str]:
             c["function"]["name"]
             for m in body["messages"]
             if m["role"] == "assistant"
-            for c in m.get("tool_calls", [])
+            for c in m.get("tool_calls") or []
         ]
     return [i["name"] for i in body["input"] if i.get("type") == "function_call"]
