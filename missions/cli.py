@@ -15,7 +15,7 @@ from rich.console import Console
 from gateway.cli import register as register_gateway
 from missions.app import App, AppSettings, open_app
 from missions.cli_durable import register as register_durable
-from missions.cli_durable import run_app_mission
+from missions.cli_durable import run_app_mission, statuses
 from missions.config import load_mission, mission_files
 from missions.errors import MissionConfigError
 from missions.planonly import approve, reject
@@ -200,13 +200,14 @@ def runs_list(
 ) -> None:
     """Recent runs: id, mission, times, stop reason, rounds, calls, tokens, cost."""
     records = with_app(lambda opened: opened.runs.list_runs(mission, limit))
+    status = statuses(AppSettings.from_env(), records)
     columns = ("run", "mission", "started (UTC)", "stop", "rounds", "calls", "tokens", "cost")
     rows = [
         (
             r.id,
             r.mission_id,
             _when(r.started_at),
-            r.stop_reason or "running",
+            status[r.id],
             str(r.rounds),
             str(r.tool_calls),
             str(r.input_tokens + r.output_tokens),
@@ -224,7 +225,8 @@ def runs_show(run_id: Annotated[str, typer.Argument(help="A run id")]) -> None:
     if record is None:
         _fail(f"no run {run_id}", 1)
         return
-    rows = [
+    rows = [("status", statuses(AppSettings.from_env(), [record])[record.id])]
+    rows += [
         (key, _when(value) if key.endswith("_at") else str(value))
         for key, value in record.__dict__.items()
     ]

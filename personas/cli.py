@@ -19,7 +19,7 @@ from rich.console import Console
 
 from gateway.errors import GatewayConfigError
 from missions.app import AppSettings
-from missions.schedule import safe_url
+from missions.system_db import safe_url
 from personas.cadence import due_personas, next_due
 from personas.config import DEFAULT_DIR, PersonaConfig, load_personas, persona_files, select
 from personas.errors import PersonaConfigError
@@ -258,7 +258,7 @@ def schedule_command(
     """Run due personas by cadence on the missions' DBOS machinery, until interrupted."""
     from contextlib import asynccontextmanager
 
-    from missions.cli_durable import app_engine
+    from missions.app_env import app_engine
     from missions.config import EVERY_RE, EVERY_UNITS
     from personas.gateway import loopback_gateway
     from personas.runtime import gateway_settings

@@ -29,7 +29,7 @@ from pydantic import BaseModel
 
 from missions.config import MissionConfig
 from missions.durable import DBOSEngine
-from missions.schedule import serve
+from missions.schedule_dbos import serve
 from planner import ToolContext, ToolRegistry, ToolSpec
 from planner.models import Model
 from planner.models.spec import from_spec
