@@ -45,6 +45,7 @@ from missions.engine_types import (
 from missions.errors import RecordedRunError
 from missions.heartbeat import DEFAULT_RECOVER_AFTER_S, HEARTBEAT_S, BeatStore, Heartbeat, Role
 from missions.runner import EventSink, MissionRun, TeeTranscript, build_input, new_run_id
+from missions.subagents import subagent_specs
 from missions.system_db import (
     APP_NAME,
     DBOS_LOG_ENV,
@@ -263,7 +264,8 @@ class DBOSEngine:
                     TeeTranscript(file, self._sinks.get(run_id)),
                     mission_path,
                 )
-                result = await run_planner_loop(durable_input(inp, model))
+                kinds = subagent_specs(cfg)
+                result = await run_planner_loop(durable_input(inp, model, kinds))
         run = MissionRun(run_id, cfg.id, result, path, started_at, time.time(), model.model_id)
 
         async def finished() -> None:

@@ -24,6 +24,7 @@ interrupted step, for one), and a closure's name carries no request, argument or
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -35,15 +36,16 @@ from planner import (
     ModelRequest,
     ModelResponse,
     PlannerLoopInput,
+    SubAgentSpec,
     ToolContext,
     ToolRegistry,
     ToolResult,
+    with_subagents,
 )
 from planner.dispatch import execute
 from planner.errors import ScriptExhaustedError
 from planner.models import Model
 from planner.models.base import RETRY_SINK, RetryInfo
-from planner.subagents import TASK_TOOL
 from planner.tools import AnyToolSpec
 
 STEP_TIMEOUT_MARGIN_S = 60.0
@@ -173,24 +175,27 @@ def durable_registry(registry: ToolRegistry) -> ToolRegistry:
     return ToolRegistry(durable_tool(spec) for spec in registry)
 
 
-def durable_input(inp: PlannerLoopInput, model_for_subagent: Model) -> PlannerLoopInput:
-    """Make a loop input replay-safe: durable models everywhere, a recorded gate clock.
+def durable_input(
+    inp: PlannerLoopInput, model_for_subagent: Model, kinds: Sequence[SubAgentSpec] = ()
+) -> PlannerLoopInput:
+    """Make a loop input replay-safe: durable models everywhere, a recorded gate clock, and
+    the sub-agent `kinds` offered over durable models.
 
-    Parallel sub-agents interleave their steps by timing, which a positional replay cannot
-    follow, so `task` calls run one at a time; other parallel-safe reads still run together.
+    Parallel nested runs interleave their steps by timing, which a positional replay cannot
+    follow, so `nested_run` calls run one at a time; other parallel-safe reads still run together.
     """
     clock = StepClock()
     if isinstance(inp.model, DurableModel):
         inp.model.clock = clock
     if inp.policy is not None:
         inp.policy.clock = clock
-    kinds = {s.name: s.model for s in inp.subagents}
+    models = {s.name: s.model for s in kinds}
 
     def subagent_model(kind: str, path: str) -> Model:
-        return DurableModel(kinds.get(kind) or model_for_subagent, lane=f"/{path}", clock=clock)
+        return DurableModel(models.get(kind) or model_for_subagent, lane=f"/{path}", clock=clock)
 
     base = inp.is_parallel_safe
     safe = base
-    if inp.subagents and base is not None:
-        safe = lambda spec: spec.name != TASK_TOOL and base(spec)  # noqa: E731
-    return replace(inp, subagent_model=subagent_model, is_parallel_safe=safe)
+    if base is not None:
+        safe = lambda spec: not spec.nested_run and base(spec)  # noqa: E731
+    return with_subagents(replace(inp, is_parallel_safe=safe), kinds, subagent_model)
