@@ -26,7 +26,7 @@ from missions.app_env import app_engine
 from missions.config import MissionConfig
 from missions.durable import run_once
 from missions.errors import MissionConfigError, RunInterruptedError, UnknownScheduleError
-from missions.heartbeat import DEFAULT_RECOVER_AFTER_S, STALE_AFTER_S, BeatStore, WorkerRow
+from missions.heartbeat import DEFAULT_RECOVER_AFTER_S, BeatStore, WorkerRow, is_fresh
 from missions.run_status import run_statuses
 from missions.runner import EventSink, MissionRun, new_run_id
 from missions.schedule import schedule_entries
@@ -149,7 +149,7 @@ def worker_rows(rows: list[WorkerRow], in_flight: dict[str, int], now: float) ->
         if w.recovered_by:
             state = f"dead, recovered by {w.recovered_by}"
         else:
-            state = "alive" if age <= STALE_AFTER_S else "dead"
+            state = "alive" if is_fresh(w.beat_at, now) else "dead"
         process = f"{w.host}:{w.pid}"
         runs = str(in_flight.get(w.executor_id, 0))
         out.append([w.executor_id, w.app_name, w.role, process, f"{age:.1f}s ago", state, runs])

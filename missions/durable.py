@@ -19,11 +19,14 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import sys
 import time
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import anyio
 import structlog
@@ -43,7 +46,13 @@ from missions.engine_types import (
     StaticEnv,
 )
 from missions.errors import RecordedRunError
-from missions.heartbeat import DEFAULT_RECOVER_AFTER_S, HEARTBEAT_S, BeatStore, Heartbeat, Role
+from missions.heartbeat import (
+    DEFAULT_RECOVER_AFTER_S,
+    BeatStore,
+    Heartbeat,
+    Role,
+    heartbeat_interval,
+)
 from missions.runner import EventSink, MissionRun, TeeTranscript, build_input, new_run_id
 from missions.subagents import subagent_specs
 from missions.system_db import (
@@ -58,6 +67,23 @@ from missions.workflows import current_run_id, mission_workflow
 from planner import ToolRegistry, run_planner_loop
 from planner.models.spec import from_spec
 from planner.transcript import FileTranscript
+
+T = TypeVar("T")
+
+
+@asynccontextmanager
+async def shielded_exit(cm: AbstractAsyncContextManager[T]) -> AsyncIterator[T]:
+    """Enter `cm` as usual, but close it shielded: an interrupted run still closes its store."""
+    value = await cm.__aenter__()
+    try:
+        yield value
+    except BaseException:
+        with anyio.CancelScope(shield=True):
+            if not await cm.__aexit__(*sys.exc_info()):
+                raise
+    else:
+        with anyio.CancelScope(shield=True):
+            await cm.__aexit__(None, None, None)
 
 
 def run_app_name(run_id: str) -> str:
@@ -88,7 +114,7 @@ class DBOSEngine:
     app_name: str = APP_NAME
     queues: tuple[str, ...] = (MISSION_QUEUE,)
     """The queues this process dequeues from (a run process: none)."""
-    heartbeat_s: float = HEARTBEAT_S
+    heartbeat_s: float = field(default_factory=heartbeat_interval)
     recover_after_s: float | None = DEFAULT_RECOVER_AFTER_S
     """A worker takes over the runs of a worker whose heartbeat is older (None: never)."""
     _sinks: dict[str, EventSink] = field(default_factory=dict, repr=False)
@@ -218,7 +244,7 @@ class DBOSEngine:
         if beat is not None:
             await anyio.to_thread.run_sync(beat.track, run_id)
         try:
-            async with self.env() as env:
+            async with shielded_exit(self.env()) as env:
                 try:
                     return await self._execute(env, cfg, request, run_id)
                 except anyio.get_cancelled_exc_class():

@@ -2,8 +2,8 @@
 
 Every launched engine (a `schedule` worker, a `personas schedule` worker, one `run`) keeps a
 row in `mana_workers` and one row per run in flight in `mana_run_beats`, refreshed every
-`interval_s` by a background thread. A row whose beat is older than `STALE_AFTER_S` belongs to
-a process that is gone: its unfinished runs show as `orphaned`.
+`$MANA_HEARTBEAT_S` seconds (default 2) by a background thread. A row whose beat is older than
+five intervals belongs to a process that is gone: its unfinished runs show as `orphaned`.
 
 A worker whose beat is older than `recover_after_s` is dead: one survivor of the same DBOS
 application claims it with a conditional update (only one UPDATE can move `recovered_by` from
@@ -29,9 +29,10 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from missions.system_db import sync_engine
 
+HEARTBEAT_ENV = "MANA_HEARTBEAT_S"
 HEARTBEAT_S = 2.0
-STALE_AFTER_S = 10.0
-"""A beat older than this means the process is gone (five missed beats at the default)."""
+STALE_BEATS = 5
+"""A beat older than this many intervals means the process is gone."""
 DEFAULT_RECOVER_AFTER_S = 60.0
 
 Role = Literal["worker", "run"]
@@ -85,9 +86,19 @@ class RunBeat:
     beat_at: float
 
 
-def is_fresh(beat_at: float, now: float, stale_after: float = STALE_AFTER_S) -> bool:
+def heartbeat_interval() -> float:
+    """Seconds between beats: $MANA_HEARTBEAT_S, else 2."""
+    return float(os.environ.get(HEARTBEAT_ENV) or HEARTBEAT_S)
+
+
+def stale_after() -> float:
+    """How old a beat may be while its process still counts as alive."""
+    return STALE_BEATS * heartbeat_interval()
+
+
+def is_fresh(beat_at: float, now: float) -> bool:
     """True when a beat at `beat_at` still means its process is alive at `now`."""
-    return now - beat_at <= stale_after
+    return now - beat_at <= stale_after()
 
 
 class BeatStore:
@@ -213,7 +224,7 @@ class Heartbeat:
     executor_id: str
     app_name: str
     role: Role
-    interval_s: float = HEARTBEAT_S
+    interval_s: float = field(default_factory=heartbeat_interval)
     recover_after_s: float | None = None
     recover: Callable[[str], int] | None = None
     """Recovers a dead executor's pending workflows; returns how many."""

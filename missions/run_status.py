@@ -1,7 +1,7 @@
 """A run's status as an operator sees it: its record in the run store, and its heartbeat.
 
 - finished: the record's stop reason (`assistant_stop`, `max_rounds`, ...);
-- `running`: unfinished, and its process beat within `STALE_AFTER_S`;
+- `running`: unfinished, and its process beat recently (`missions.heartbeat.is_fresh`);
 - `interrupted`: unfinished, stopped by SIGINT or SIGTERM (running its id resumes it);
 - `orphaned`: unfinished, and no live process beats for it (it was SIGKILLed, or its worker
   died and no survivor has taken it over yet).
@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 
-from missions.heartbeat import STALE_AFTER_S, BeatStore, RunBeat, is_fresh
+from missions.heartbeat import BeatStore, RunBeat, is_fresh
 from missions.store import INTERRUPTED, RunRecord
 
 RUNNING = "running"
@@ -23,7 +23,7 @@ def run_status(record: RunRecord, beat: RunBeat | None, now: float) -> str:
     """The status of one run, from its record and its latest heartbeat."""
     if record.finished_at is not None:
         return record.stop_reason or "finished"
-    if beat is not None and is_fresh(beat.beat_at, now, STALE_AFTER_S):
+    if beat is not None and is_fresh(beat.beat_at, now):
         return RUNNING
     if record.stop_reason == INTERRUPTED:
         return INTERRUPTED
