@@ -10,6 +10,8 @@ Missed slots (the scheduler was down): `skip` runs none of them; `once` runs the
 when the scheduler starts (its id is that slot's, so several workers starting still run it once).
 Pause and resume set the schedule's status in the system database; every worker stops or
 restarts firing it within its polling interval, and the status survives restarts.
+
+`enqueue_run` puts a single run on the same queue, for whichever worker takes it first.
 """
 
 from __future__ import annotations
@@ -19,14 +21,15 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from dbos import DBOS
+from dbos import DBOS, EnqueueOptions
 from sqlalchemy.exc import DBAPIError
 
-from missions.engine_types import Missed, MissionEngine
+from missions.config import MissionConfig
+from missions.engine_types import Missed, MissionEngine, RunRequest
 from missions.errors import ScheduleIntervalError, UnknownScheduleError
 from missions.schedule import ScheduleEntry, latest_missed_slot, schedule_entries
 from missions.system_db import MISSION_QUEUE, client, safe_url
-from missions.workflows import SCHEDULED_WORKFLOW, scheduled_workflow
+from missions.workflows import RUN_WORKFLOW, SCHEDULED_WORKFLOW, scheduled_workflow
 
 DEFAULT_CONCURRENCY = 4
 QUEUE_POLL_S = 0.5
@@ -143,5 +146,34 @@ def schedule_status(db_url: str, mission_id: str) -> str | None:
         except DBAPIError:
             return None
         return None if sched is None else str(sched["status"])
+    finally:
+        c.destroy()
+
+
+def enqueue_run(
+    db_url: str,
+    cfg: MissionConfig,
+    *,
+    run_id: str,
+    mission_path: Path | None = None,
+    runs_dir: Path = Path("runs"),
+) -> str:
+    """Put one run of `cfg` on the mission queue for any worker to take; its run id.
+
+    The id is the workflow id: enqueueing the same id twice attaches to the first.
+    """
+    request = RunRequest(
+        mission=cfg.model_dump(mode="json"),
+        mission_path=str(mission_path) if mission_path else None,
+        runs_dir=str(runs_dir),
+    )
+    c = client(db_url)
+    try:
+        options: EnqueueOptions = {
+            "queue_name": MISSION_QUEUE,
+            "workflow_name": RUN_WORKFLOW,
+            "workflow_id": run_id,
+        }
+        return c.enqueue(options, request.model_dump(mode="json")).get_workflow_id()
     finally:
         c.destroy()
