@@ -48,6 +48,11 @@ class RunStart:
 class MissionEngine(Protocol):
     """Runs missions durably and keeps their schedules; DBOS is the one implementation."""
 
+    @property
+    def url(self) -> str:
+        """The system database."""
+        ...
+
     def launch(self) -> None:
         """Connect, migrate and recover this worker's unfinished runs."""
         ...

@@ -28,7 +28,7 @@ from missions.config import MissionConfig
 from missions.engine_types import Missed, MissionEngine, RunRequest
 from missions.errors import ScheduleIntervalError, UnknownScheduleError
 from missions.schedule import ScheduleEntry, latest_missed_slot, schedule_entries
-from missions.system_db import MISSION_QUEUE, client, safe_url
+from missions.system_db import APP_NAME, MISSION_QUEUE, client, safe_url
 from missions.workflows import RUN_WORKFLOW, SCHEDULED_WORKFLOW, scheduled_workflow
 
 DEFAULT_CONCURRENCY = 4
@@ -85,6 +85,23 @@ def run_latest_missed(entry: ScheduleEntry, now: datetime) -> str | None:
     return handles[-1].get_workflow_id() if handles else None
 
 
+def preregister_queue(db_url: str, concurrency: int) -> None:
+    """Set the queue's per-worker concurrency before this worker launches, so its queue thread
+    never starts with another worker's setting (a fresh database has no queue yet: skipped)."""
+    c = client(db_url)
+    try:
+        c.register_queue(
+            MISSION_QUEUE,
+            worker_concurrency=concurrency,
+            polling_interval_sec=QUEUE_POLL_S,
+            application_name=APP_NAME,
+        )
+    except DBAPIError:
+        pass
+    finally:
+        c.destroy()
+
+
 def install_schedules(
     paths: list[Path], *, missed: Missed = "skip", concurrency: int = DEFAULT_CONCURRENCY
 ) -> list[str]:
@@ -105,6 +122,7 @@ def serve(
     on_ready: Callable[[list[str]], None] | None = None,
 ) -> list[str]:
     """Run the scheduler until `stop` is set: launch, install schedules, wait, shut down."""
+    preregister_queue(engine.url, concurrency)
     engine.launch()
     try:
         ids = engine.schedule(paths, missed=missed, concurrency=concurrency)

@@ -193,8 +193,8 @@ def test_survivors_finish_a_killed_workers_runs_exactly_once(tmp_path: Path, wor
         held = lambda: {v for v, _, _ in rows(store, "holds", tag)} >= set(run_ids)  # noqa: E731
         assert wait_until(held, 90), rows(store, "holds", tag)
         by_pid = Counter(p for _, p, _ in rows(store, "holds", tag))
-        assert sorted(by_pid.values()) == [2] * workers, by_pid
-        victim = next(n for n, p in procs.items() if by_pid[p.pid] == 2)
+        victim = next((n for n, p in procs.items() if by_pid[p.pid] == 2), "")
+        assert victim, f"no worker holds two runs: {by_pid}"
         victim_runs = {v for v, p, _ in rows(store, "holds", tag) if p == procs[victim].pid}
         procs[victim].send_signal(signal.SIGKILL)
         procs[victim].wait()
