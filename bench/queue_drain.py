@@ -4,8 +4,9 @@
 `missions.schedule_dbos.enqueue_run`, then starts that many worker processes (the engine of
 `mana-planner schedule`, over a folder without schedules) and waits until every run succeeded.
 Each run is one model step and one write step (`drain.record`, which inserts the run id into a
-SQLite file), so "each run exactly once" is a count of rows. Throughput is runs per second
-between the first run's start and the last run's end as DBOS recorded them. Needs PostgreSQL
+SQLite file), so "each run exactly once" is a count of rows. Every worker is up before the runs
+are enqueued; throughput is runs per second between the first dequeue and the last completion
+as DBOS recorded them. Needs PostgreSQL
 (MANA_DATABASE_URL or MANA_TEST_PG_URL); writes bench/results/queue_drain.json.
 """
 
@@ -61,13 +62,17 @@ def worker(db_url: str, rows: Path, runs_dir: Path, concurrency: int) -> None:
     engine = DBOSEngine.with_tools(tools, db_url=db_url, runs_dir=runs_dir)
     empty = runs_dir / "no-schedules"
     empty.mkdir(parents=True, exist_ok=True)
-    serve(engine, [empty], concurrency=concurrency, stop=stop, on_ready=lambda _: print("ready"))
+
+    def ready(_ids: list[str]) -> None:
+        print("ready", flush=True)
+
+    serve(engine, [empty], concurrency=concurrency, stop=stop, on_ready=ready)
 
 
 def drain(db_url: str, runs: int, workers: int, tmp: Path) -> dict[str, Any]:
     """Enqueue `runs` runs, drain them with `workers` processes; the figures."""
     from missions.config import MissionConfig
-    from missions.schedule_dbos import enqueue_run
+    from missions.schedule_dbos import enqueue_runs
     from missions.system_db import client
 
     tag = f"drain-{workers}w-{secrets.token_hex(3)}"
@@ -86,12 +91,13 @@ def drain(db_url: str, runs: int, workers: int, tmp: Path) -> dict[str, Any]:
         }
     )
     ids = [f"{tag}-{n:04d}" for n in range(runs)]
-    for run_id in ids:
-        enqueue_run(db_url, cfg, run_id=run_id, runs_dir=tmp / "runs")
     rows = tmp / f"{tag}.sqlite"
     procs = [_start_worker(db_url, rows, tmp, n, tag) for n in range(workers)]
     c = client(db_url)
     try:
+        for n in range(workers):  # every worker up before the first run is enqueued
+            _wait_ready(tmp / f"{tag}-worker-{n}.out", procs[n])
+        enqueue_runs(db_url, cfg, ids, runs_dir=tmp / "runs")
         statuses = _wait_all(c, tag, runs)
     finally:
         for proc in procs:
@@ -99,8 +105,8 @@ def drain(db_url: str, runs: int, workers: int, tmp: Path) -> dict[str, Any]:
         for proc in procs:
             proc.wait(timeout=60)
         c.destroy()
-    started = min(s.created_at or 0 for s in statuses)
-    ended = max(s.updated_at or 0 for s in statuses)
+    started = min(s.dequeued_at or s.created_at or 0 for s in statuses)
+    ended = max(s.completed_at or s.updated_at or 0 for s in statuses)
     with sqlite3.connect(rows) as conn:
         executed = Counter(r[0] for r in conn.execute("SELECT run_id FROM runs"))
     wall_s = (ended - started) / 1000
@@ -114,13 +120,22 @@ def drain(db_url: str, runs: int, workers: int, tmp: Path) -> dict[str, Any]:
     }
 
 
-def _start_worker(db_url: str, rows: Path, tmp: Path, n: int, tag: str) -> subprocess.Popen[str]:
-    env = {**os.environ, "MANA_EXECUTOR_ID": f"{tag}-worker-{n}", "PYTHONPATH": str(ROOT)}
+def _wait_ready(out: Path, proc: subprocess.Popen[bytes], timeout_s: float = 120) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not (out.exists() and "ready" in out.read_text(errors="replace")):
+        if proc.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"worker did not start: {out.read_text(errors='replace')[-2000:]}")
+        time.sleep(0.1)
+
+
+def _start_worker(db_url: str, rows: Path, tmp: Path, n: int, tag: str) -> subprocess.Popen[bytes]:
+    """A worker process; its output (logs included) goes to a file, never a full pipe."""
+    name = f"{tag}-worker-{n}"
+    env = {**os.environ, "MANA_EXECUTOR_ID": name, "PYTHONPATH": str(ROOT)}
     args = [sys.executable, "-m", "bench.queue_drain", "worker", "--db", db_url]
     args += ["--rows", str(rows), "--runs-dir", str(tmp / "runs")]
-    return subprocess.Popen(
-        args, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True
-    )
+    out = (tmp / f"{name}.out").open("wb")
+    return subprocess.Popen(args, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
 
 
 def _wait_all(c: Any, tag: str, runs: int, timeout_s: float = 900) -> list[Any]:

@@ -168,6 +168,38 @@ def schedule_status(db_url: str, mission_id: str) -> str | None:
         c.destroy()
 
 
+def enqueue_runs(
+    db_url: str,
+    cfg: MissionConfig,
+    run_ids: list[str],
+    *,
+    mission_path: Path | None = None,
+    runs_dir: Path = Path("runs"),
+) -> list[str]:
+    """Put runs of `cfg` on the mission queue, for whichever worker takes each first.
+
+    A run id is its workflow id: enqueueing an id twice attaches to the first.
+    """
+    request = RunRequest(
+        mission=cfg.model_dump(mode="json"),
+        mission_path=str(mission_path) if mission_path else None,
+        runs_dir=str(runs_dir),
+    ).model_dump(mode="json")
+    c = client(db_url)
+    try:
+        out = []
+        for run_id in run_ids:
+            options: EnqueueOptions = {
+                "queue_name": MISSION_QUEUE,
+                "workflow_name": RUN_WORKFLOW,
+                "workflow_id": run_id,
+            }
+            out.append(c.enqueue(options, request).get_workflow_id())
+        return out
+    finally:
+        c.destroy()
+
+
 def enqueue_run(
     db_url: str,
     cfg: MissionConfig,
@@ -176,22 +208,5 @@ def enqueue_run(
     mission_path: Path | None = None,
     runs_dir: Path = Path("runs"),
 ) -> str:
-    """Put one run of `cfg` on the mission queue for any worker to take; its run id.
-
-    The id is the workflow id: enqueueing the same id twice attaches to the first.
-    """
-    request = RunRequest(
-        mission=cfg.model_dump(mode="json"),
-        mission_path=str(mission_path) if mission_path else None,
-        runs_dir=str(runs_dir),
-    )
-    c = client(db_url)
-    try:
-        options: EnqueueOptions = {
-            "queue_name": MISSION_QUEUE,
-            "workflow_name": RUN_WORKFLOW,
-            "workflow_id": run_id,
-        }
-        return c.enqueue(options, request.model_dump(mode="json")).get_workflow_id()
-    finally:
-        c.destroy()
+    """Put one run of `cfg` on the mission queue; its run id."""
+    return enqueue_runs(db_url, cfg, [run_id], mission_path=mission_path, runs_dir=runs_dir)[0]
