@@ -3,7 +3,6 @@
 from planner.compaction import Compactor, SummarizingCompactor
 from planner.dispatch import (
     PARALLEL_TOOL_BATCH_SIZE,
-    CallSetup,
     ExecutedCall,
     RoundDispatch,
     dispatch_call,
@@ -19,7 +18,6 @@ from planner.tools import ToolContext, ToolRegistry, ToolResult, ToolSpec
 __all__ = [
     "DEFAULT_SUBAGENTS",
     "PARALLEL_TOOL_BATCH_SIZE",
-    "CallSetup",
     "Compactor",
     "ExecutedCall",
     "LastCall",

@@ -148,3 +148,18 @@ def test_json_problem_names_what_is_wrong() -> None:
     assert json_problem({"s": {1}}) == "a set is not JSON data"
     assert json_problem(nested(MAX_JSON_DEPTH)) is None
     assert json_problem(nested(MAX_JSON_DEPTH + 1)) == "nested deeper than 64 levels"
+
+
+async def test_output_the_transcript_refuses_is_an_error_result_the_model_reads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("planner.transcript.MAX_LINE_BYTES", 4000)
+    steps = [{"tool_calls": [call("demo.out", "c1")]}, {"text": "done"}]
+    big = ToolResult(True, "ok", {"x": "a" * 5000})
+    result, events, model = await run_and_read(tmp_path, steps, [returning(big)])
+    res = result.executed_calls[0].result
+    assert not res.success and "the transcript refuses" in res.message
+    assert "4000-byte line limit" in res.message
+    recorded = next(e for e in events if isinstance(e, ToolResultEvent))
+    assert recorded.success is False and recorded.data is None
+    assert result.stop_reason is StopReason.ASSISTANT_STOP and len(model.requests) == 2
