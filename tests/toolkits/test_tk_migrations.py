@@ -97,7 +97,7 @@ async def test_v1_me_images_move_into_personal_spaces(
 
     store = await open_store(store_url, clock=FakeClock())
     try:
-        assert await store.schema_version() == 2
+        assert await store.schema_version() == schema.SCHEMA_VERSION
         async with store.transaction() as conn:
             cols = await columns(conn, "me_images")
             assert "user_id" not in cols
@@ -159,7 +159,7 @@ async def test_failed_migration_leaves_the_v1_store_untouched(store_url: str) ->
         await engine.dispose()
 
     store = await open_store(store_url)
-    assert await store.schema_version() == 2
+    assert await store.schema_version() == schema.SCHEMA_VERSION
     await store.close()
 
 
