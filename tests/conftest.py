@@ -9,8 +9,13 @@ from collections.abc import Iterator
 
 import pytest
 import structlog
+from hypothesis import settings
 
 os.environ.setdefault("POLICY_MODE", "log-only")
+
+# Property tests stay small in `make test` (2 cores); HYPOTHESIS_PROFILE picks a longer run.
+settings.register_profile("dev", max_examples=25, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
 pytest_plugins = ["tests.fakes.fixtures"]
 
@@ -20,6 +25,13 @@ _dbos_log = logging.getLogger("dbos")
 if not _dbos_log.handlers:
     _dbos_log.addHandler(logging.StreamHandler(sys.__stderr__))
     _dbos_log.propagate = False
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Markers of the suite."""
+    config.addinivalue_line(
+        "markers", "property: hypothesis property-based tests (`make fuzz` runs them longer)"
+    )
 
 
 @pytest.fixture(autouse=True)

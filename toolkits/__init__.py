@@ -21,7 +21,7 @@ from toolkits.scope import ScopedSession
 from toolkits.spaces import SpacesTools
 from toolkits.store import Store, open_store
 from toolkits.todo import TodoTools
-from toolkits.toolkit import Toolkit, once, tool
+from toolkits.toolkit import Toolkit, once, tool_method
 
 __all__ = [
     "CallLedger",
@@ -34,7 +34,7 @@ __all__ = [
     "default_registry",
     "once",
     "open_store",
-    "tool",
+    "tool_method",
 ]
 
 

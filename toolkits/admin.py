@@ -5,7 +5,7 @@ from __future__ import annotations
 from planner.tools import ToolContext
 from toolkits.errors import PermissionDeniedError
 from toolkits.models import NoInput, ToolModel
-from toolkits.toolkit import Toolkit, tool
+from toolkits.toolkit import Toolkit, tool_method
 
 
 class UserOut(ToolModel):
@@ -25,10 +25,10 @@ class UsersListOutput(ToolModel):
 class AdminTools(Toolkit):
     """Admin-scope tools: the gate denies them to every invoker but an admin."""
 
-    @tool(
+    @tool_method(
         "admin.users.list",
         "List every user account with its credit balance (administrators only).",
-        hint="read",
+        policy_hint="read",
         scope="admin",
     )
     async def list_users(self, ctx: ToolContext, _inp: NoInput) -> UsersListOutput:

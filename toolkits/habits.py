@@ -11,7 +11,7 @@ from planner.tools import ToolContext
 from toolkits.errors import NothingToUpdateError
 from toolkits.models import ToolModel, require_datetime
 from toolkits.scope import ScopedSession
-from toolkits.toolkit import Toolkit, once, tool
+from toolkits.toolkit import Toolkit, once, tool_method
 
 Cadence = Literal["daily", "weekly", "monthly"]
 ENTITY = "habits"
@@ -83,20 +83,20 @@ def habit_out(row: dict[str, Any]) -> HabitOut:
 class HabitsTools(Toolkit):
     """The habits tools (habits are not sealed: nothing in them is private text)."""
 
-    @tool(
+    @tool_method(
         "habits.create",
         "Create a habit to track in the active space (name, cadence, target).",
-        hint="write",
+        policy_hint="write",
     )
     @once
     async def create(self, s: ScopedSession, inp: HabitsCreateInput) -> HabitOut:
         """Insert the habit."""
         return habit_out(await s.create(ENTITY, inp.model_dump(by_alias=False)))
 
-    @tool(
+    @tool_method(
         "habits.update",
         "Change a habit's name, description, cadence or target by its id.",
-        hint="write",
+        policy_hint="write",
         idempotent=True,
     )
     @once
@@ -109,10 +109,10 @@ class HabitsTools(Toolkit):
         await s.require(ENTITY, inp.habit_id, "habit")
         return habit_out(await s.update(ENTITY, inp.habit_id, changes))
 
-    @tool(
+    @tool_method(
         "habits.archive",
         "Archive a habit by its id: it stops showing in habits.list.",
-        hint="write",
+        policy_hint="write",
         idempotent=True,
     )
     @once
@@ -121,10 +121,10 @@ class HabitsTools(Toolkit):
         await s.require(ENTITY, inp.habit_id, "habit")
         return habit_out(await s.update(ENTITY, inp.habit_id, {"archived": True}))
 
-    @tool(
+    @tool_method(
         "habits.list",
         "List the habits of the active space (archived ones only on request).",
-        hint="read",
+        policy_hint="read",
     )
     async def list_habits(self, ctx: ToolContext, inp: HabitsListInput) -> HabitsListOutput:
         """Visible habits of the active space, oldest first."""

@@ -8,7 +8,7 @@ from pydantic import Field
 
 from toolkits.models import ToolModel, require_datetime
 from toolkits.scope import ScopedSession
-from toolkits.toolkit import Toolkit, once, tool
+from toolkits.toolkit import Toolkit, once, tool_method
 
 ENTITY = "journal"
 
@@ -33,10 +33,10 @@ class JournalEntryOut(ToolModel):
 class JournalTools(Toolkit):
     """The journal tool: entries sealed at rest."""
 
-    @tool(
+    @tool_method(
         "journal.add",
         "Add a journal entry to the active space: free text, an optional mood and date.",
-        hint="write",
+        policy_hint="write",
     )
     @once
     async def add(self, s: ScopedSession, inp: JournalAddInput) -> JournalEntryOut:

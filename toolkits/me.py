@@ -27,7 +27,7 @@ from toolkits.ledger import Hold
 from toolkits.models import ToolModel, require_datetime
 from toolkits.scope import ScopedSession
 from toolkits.store import Store
-from toolkits.toolkit import Toolkit, once, tool
+from toolkits.toolkit import Toolkit, once, tool_method
 
 ENTITY = media.ENTITY
 GENERATE = "me.generateWithReference"
@@ -114,11 +114,11 @@ class MeTools(Toolkit):
         self.image_client = image_client
         self.image_model = image_model
 
-    @tool(
+    @tool_method(
         "me.listReferenceImages",
         "List your reference images (usable as AI references) in the active space only: "
         "media ids, kind (face, body, ...) and the primary slot each holds.",
-        hint="read",
+        policy_hint="read",
     )
     async def list_reference_images(
         self, ctx: ToolContext, inp: ListReferenceImagesInput
@@ -143,11 +143,11 @@ class MeTools(Toolkit):
             ]
         )
 
-    @tool(
+    @tool_method(
         "me.setPrimary",
         "Make one of your images the primary one for a slot (e.g. face) in the active "
         "space; the image that held the slot there loses it. Other spaces are untouched.",
-        hint="write",
+        policy_hint="write",
         idempotent=True,
     )
     @once
@@ -156,13 +156,13 @@ class MeTools(Toolkit):
         previous = await media.set_primary(s, inp.media_id, inp.slot)
         return SetPrimaryOutput(media_id=inp.media_id, slot=inp.slot, previous_media_id=previous)
 
-    @tool(
+    @tool_method(
         GENERATE,
         "Generate images from a prompt and your reference images (media ids from "
         "me.listReferenceImages, active space only). Costs credits per image: low 3, "
         "medium 10, high 25; refused when your balance is short, and nothing is charged "
         "if generation fails. Returns the new media ids and file paths.",
-        hint="write",
+        policy_hint="write",
         timeout_s=180.0,
     )
     async def generate(self, ctx: ToolContext, inp: GenerateInput) -> GenerateOutput:
@@ -214,37 +214,49 @@ class MeTools(Toolkit):
         refund: int,
         images: list[GeneratedImage],
     ) -> GenerateOutput:
-        """Every output file and media row, the refund and the record in one transaction
-        (nothing to decrypt, so zero-knowledge users can generate too)."""
+        """Every output file and media row, the refund and the record in one transaction;
+        the files are removed again when it does not commit."""
         rows: list[dict[str, Any]] = []
-
-        async def write(s: ScopedSession) -> GenerateOutput:
-            for img in images:
-                row = await media.add_image(
-                    s,
-                    self.cipher,
-                    self.media_dir,
-                    img.data,
-                    mime=img.mime,
-                    kind="generated",
-                    ai_reference=False,
-                    source="generated",
-                )
-                rows.append(row)
-            return GenerateOutput(
-                images=[
-                    GeneratedOut(
-                        media_id=r["id"], path=str(media.resolve(self.media_dir, r["path"]))
-                    )
-                    for r in rows
-                ],
-                credits_charged=held.credits - refund,
-                credits_remaining=await credits.balance(s.connection, ctx.user_id),
-            )
-
+        charged = held.credits - refund
         try:
-            return await self.ledger.settle(ctx, held, refund, GenerateOutput, write)
+            return await self.ledger.settle(
+                ctx,
+                held,
+                refund,
+                GenerateOutput,
+                lambda s: self.add_outputs(s, images, charged, rows),
+            )
         except BaseException:
             for row in rows:
                 media.resolve(self.media_dir, row["path"]).unlink(missing_ok=True)
             raise
+
+    async def add_outputs(
+        self,
+        s: ScopedSession,
+        images: list[GeneratedImage],
+        charged: int,
+        rows: list[dict[str, Any]],
+    ) -> GenerateOutput:
+        """Add each image as a generated me-image (nothing to seal: zero-knowledge users can
+        generate too), appending its row to `rows` as it goes."""
+        for img in images:
+            row = await media.add_image(
+                s,
+                self.cipher,
+                self.media_dir,
+                img.data,
+                mime=img.mime,
+                kind="generated",
+                ai_reference=False,
+                source="generated",
+            )
+            rows.append(row)
+        return GenerateOutput(
+            images=[
+                GeneratedOut(media_id=r["id"], path=str(media.resolve(self.media_dir, r["path"])))
+                for r in rows
+            ],
+            credits_charged=charged,
+            credits_remaining=await credits.balance(s.connection, s.user_id),
+        )

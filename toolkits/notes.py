@@ -9,7 +9,7 @@ from pydantic import Field
 from planner.tools import ToolContext
 from toolkits.models import ToolModel, require_datetime
 from toolkits.scope import ScopedSession
-from toolkits.toolkit import Toolkit, once, tool
+from toolkits.toolkit import Toolkit, once, tool_method
 
 ENTITY = "notes"
 SNIPPET_CHARS = 160
@@ -64,7 +64,11 @@ def snippet(content: str, word: str) -> str:
 class NotesTools(Toolkit):
     """The notes tools: title and content sealed at rest, searched after opening."""
 
-    @tool("notes.create", "Create a note (title and content) in the active space.", hint="write")
+    @tool_method(
+        "notes.create",
+        "Create a note (title and content) in the active space.",
+        policy_hint="write",
+    )
     @once
     async def create(self, s: ScopedSession, inp: NotesCreateInput) -> NoteCreated:
         """Seal the title and content, then insert the note."""
@@ -74,11 +78,11 @@ class NotesTools(Toolkit):
             id=row["id"], title=inp.title, created_at=require_datetime(row["created_at"])
         )
 
-    @tool(
+    @tool_method(
         "notes.search",
         "Search the notes of the active space: a note matches when every word of the "
         "query appears in its title or content (case-insensitive). Newest first.",
-        hint="read",
+        policy_hint="read",
     )
     async def search(self, ctx: ToolContext, inp: NotesSearchInput) -> NotesSearchOutput:
         """Open every visible note and keep those holding every word of the query."""

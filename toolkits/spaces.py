@@ -5,7 +5,7 @@ from __future__ import annotations
 from planner.tools import ToolContext
 from toolkits.models import NoInput, ToolModel
 from toolkits.tenancy import resolve_space_id
-from toolkits.toolkit import Toolkit, tool
+from toolkits.toolkit import Toolkit, tool_method
 
 
 class SpaceOut(ToolModel):
@@ -28,12 +28,12 @@ class SpacesListOutput(ToolModel):
 class SpacesTools(Toolkit):
     """The spaces tool: which spaces the caller belongs to, and which one is active."""
 
-    @tool(
+    @tool_method(
         "spaces.list",
         "List the spaces you belong to (personal, brand, club, family, team, practice) "
         "with your role in each. Every other tool acts only on the active space; "
         "data in your other spaces is invisible to it.",
-        hint="read",
+        policy_hint="read",
     )
     async def list_spaces(self, ctx: ToolContext, _inp: NoInput) -> SpacesListOutput:
         """The caller's memberships, the active space marked."""

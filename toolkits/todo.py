@@ -10,7 +10,7 @@ from pydantic import Field
 from planner.tools import ToolContext
 from toolkits.models import ToolModel, require_datetime, to_datetime
 from toolkits.scope import ScopedSession
-from toolkits.toolkit import Toolkit, once, tool
+from toolkits.toolkit import Toolkit, once, tool_method
 
 Priority = Literal["low", "normal", "high"]
 ENTITY = "todo"
@@ -80,11 +80,11 @@ class TodoTools(Toolkit):
             created_at=require_datetime(row["created_at"]),
         )
 
-    @tool(
+    @tool_method(
         "todo.create",
         "Create a to-do in the active space with a title, optional description, "
         "due date (YYYY-MM-DD) and priority.",
-        hint="write",
+        policy_hint="write",
     )
     @once
     async def create(self, s: ScopedSession, inp: TodoCreateInput) -> TodoOut:
@@ -98,10 +98,10 @@ class TodoTools(Toolkit):
         sealed = await self.cipher.seal(ENTITY, s.user_id, values)
         return await self.todo_out(await s.create(ENTITY, sealed))
 
-    @tool(
+    @tool_method(
         "todo.complete",
         "Mark a to-do done by its id (completing a done to-do changes nothing).",
-        hint="write",
+        policy_hint="write",
         idempotent=True,
     )
     @once
@@ -112,10 +112,10 @@ class TodoTools(Toolkit):
             row = await s.update(ENTITY, inp.todo_id, {"completed_at": s.now()})
         return await self.todo_out(row)
 
-    @tool(
+    @tool_method(
         "todo.list",
         "List to-dos of the active space: open (default), done, or all.",
-        hint="read",
+        policy_hint="read",
     )
     async def list_todos(self, ctx: ToolContext, inp: TodoListInput) -> TodoListOutput:
         """Visible to-dos of the active space, oldest first, filtered by status."""
@@ -125,10 +125,10 @@ class TodoTools(Toolkit):
             rows = [r for r in rows if (r["completed_at"] is not None) == (inp.status == "done")]
         return TodoListOutput(todos=[await self.todo_out(r) for r in rows[: inp.limit]])
 
-    @tool(
+    @tool_method(
         "todo.delete",
         "Delete a to-do by its id. It disappears from every list.",
-        hint="destructive",
+        policy_hint="destructive",
         idempotent=True,
     )
     @once

@@ -1,8 +1,8 @@
-"""Declarative tools: methods of a Toolkit class marked with @tool become ToolSpecs.
+"""Declarative tools: methods of a Toolkit class marked with @tool_method become ToolSpecs.
 
 A handler is a named method with a docstring (tracebacks read `TodoTools.create`), its input
 and output models come from its annotations, and what the model sees (name, description,
-policy hint) is stated once in the decorator. `@once` under `@tool` makes a write tool
+policy hint) is stated once in the decorator. `@once` under `@tool_method` makes a write tool
 effectively-once on `ctx.call_id` (see toolkits/ledger.py and docs/tools.md).
 """
 
@@ -31,7 +31,7 @@ Work = Callable[[Any, ScopedSession, Any], Awaitable[Out]]
 
 @dataclass(frozen=True)
 class ToolMeta:
-    """What @tool declares about a handler: everything of its ToolSpec but the models."""
+    """What @tool_method declares about a handler: everything of its ToolSpec but the models."""
 
     name: str
     description: str
@@ -41,17 +41,17 @@ class ToolMeta:
     timeout_s: float = 30.0
 
 
-def tool(
+def tool_method(
     name: str,
     description: str,
     *,
-    hint: PolicyHint,
+    policy_hint: PolicyHint,
     scope: Scope = "user-space",
     idempotent: bool = False,
     timeout_s: float = 30.0,
 ) -> Callable[[F], F]:
     """Declare a method the handler of tool `name`; the hint is required, so none defaults."""
-    meta = ToolMeta(name, description, hint, scope, idempotent, timeout_s)
+    meta = ToolMeta(name, description, policy_hint, scope, idempotent, timeout_s)
 
     def mark(method: F) -> F:
         setattr(method, TOOL_ATTR, meta)
@@ -66,20 +66,21 @@ def once(method: Work[Out]) -> Callable[[Any, ToolContext, Any], Awaitable[Out]]
     The handler's writes and the ledger's record of its result commit in one transaction; a
     second execution of the same call id returns the recorded result and runs nothing.
     """
+    resolved: list[type[Out]] = []  # the return model, once the module's names exist
 
     @functools.wraps(method)
-    async def handler(self: Any, ctx: ToolContext, inp: BaseModel) -> Out:
-        ledger: CallLedger = self.ledger
+    async def handler(self: Toolkit, ctx: ToolContext, inp: BaseModel) -> Out:
+        if not resolved:
+            resolved.append(get_type_hints(method)["return"])
         meta: ToolMeta | None = getattr(handler, TOOL_ATTR, None)
         name = meta.name if meta is not None else method.__qualname__
-        output: type[Out] = get_type_hints(method)["return"]
-        return await ledger.run(ctx, name, inp, output, lambda s: method(self, s, inp))
+        return await self.ledger.run(ctx, name, inp, resolved[0], lambda s: method(self, s, inp))
 
     return handler
 
 
 class Toolkit:
-    """A group of tools over one store: every method marked with @tool, in definition order."""
+    """A group of tools over one store: every method marked @tool_method, in definition order."""
 
     def __init__(self, store: Store, cipher: FieldCipher) -> None:
         self.store = store
