@@ -18,7 +18,8 @@ from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from planner.tools import ToolContext
-from toolkits import credits, tenancy
+from toolkits import tenancy
+from toolkits.credits import balance, grant
 from toolkits.errors import NotAMemberError, StoreError
 from toolkits.migrations import migrate
 from toolkits.schema import users
@@ -127,18 +128,13 @@ class Store:
     async def credits(self, user_id: str) -> int:
         """The user's credit balance (0 for an unknown user)."""
         async with self.transaction() as conn:
-            return await credits.balance(conn, user_id)
+            return await balance(conn, user_id)
 
     async def grant_credits(self, user_id: str, amount: int) -> int:
         """Add credits to the user's balance; returns the new balance."""
         async with self.transaction() as conn:
             await tenancy.ensure_user(conn, user_id, self.clock())
-            return await credits.grant(conn, user_id, amount)
-
-    async def debit_credits(self, user_id: str, amount: int) -> int:
-        """Take `amount` credits atomically, or raise InsufficientCreditsError taking none."""
-        async with self.transaction() as conn:
-            return await credits.debit(conn, user_id, amount)
+            return await grant(conn, user_id, amount)
 
     async def push(self, ctx: ToolContext, changes: Sequence[Change]) -> PushResult:
         """Merge client changes into ctx's space, field by field, last writer wins; atomic."""
