@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
 
 from missions.config import MissionConfig, load_mission
+from missions.errors import MissionConfigError
 from missions.policy import policy_gate
 from missions.store import Proposal, ProposalStateError, SqlRunStore
+from missions.toolmodules import with_provided_tools
 from planner import PolicyGate, PolicyMode, ToolContext, ToolRegistry, ToolResult
 from planner.dispatch import call_tool
 from planner.tools import AnyToolSpec
@@ -41,11 +44,11 @@ def plan_only(
 async def approve(store: SqlRunStore, proposal_id: str, registry: ToolRegistry) -> Proposal:
     """Run a pending proposal's tool, as its user and space, through the gate in enforce mode."""
     proposal = await store.claim(proposal_id, "approved")
-    spec = registry.get(proposal.tool)
+    cfg = _mission(proposal)
+    spec = registry.get(proposal.tool) or _own_tool(cfg, proposal)
     if spec is None:
         result = ToolResult(False, f"tool {proposal.tool} no longer exists")
     else:
-        cfg = _mission(proposal)
         gate = policy_gate(cfg, PolicyMode.ENFORCE) if cfg else PolicyGate(mode=PolicyMode.ENFORCE)
         ctx = ToolContext(proposal.user_id, proposal.space_id, proposal.run_id)
         result = await call_tool(spec, replace(ctx, call_id=proposal.id), gate, proposal.arguments)
@@ -59,6 +62,17 @@ async def approve(store: SqlRunStore, proposal_id: str, registry: ToolRegistry) 
 async def reject(store: SqlRunStore, proposal_id: str) -> Proposal:
     """Reject a pending proposal; nothing runs."""
     return await store.claim(proposal_id, "rejected")
+
+
+def _own_tool(cfg: MissionConfig | None, proposal: Proposal) -> AnyToolSpec | None:
+    """The proposal's tool among the mission's own tools (`tool_modules`, entry points)."""
+    if cfg is None or not (cfg.tool_modules or cfg.tool_entry_points):
+        return None
+    path = Path(proposal.mission_path) if proposal.mission_path else None
+    try:
+        return with_provided_tools(ToolRegistry(), cfg, path).get(proposal.tool)
+    except MissionConfigError:
+        return None
 
 
 def _mission(proposal: Proposal) -> MissionConfig | None:
