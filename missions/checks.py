@@ -53,9 +53,13 @@ class _Checker:
     names: list[str]
     errors: list[str]
     warnings: list[str]
+    complete: bool
+    """False when a tool provider failed: its tools are unknown, so names are not checked."""
 
     def unknown(self, field: str, wanted: str, what: str) -> None:
         """Report `wanted` (a name or pattern in `field`) that matches no known tool."""
+        if not self.complete:
+            return
         if _may_be_remote(wanted, self.cfg):
             self.warnings.append(
                 f"{self.label}: {field}: {wanted!r} matches no built-in or module tool; "
@@ -102,7 +106,7 @@ def check_mission(
         errors.append(str(exc))
     if cfg.subagents:
         names.append(TASK_TOOL)
-    check = _Checker(cfg, label, names, errors, [])
+    check = _Checker(cfg, label, names, errors, [], complete=not errors)
     check.patterns("tools", cfg.tools)
     check.exact("policy.rate_limits", list(cfg.policy.rate_limits))
     check.exact("policy.allow_destructive", cfg.policy.allow_destructive)

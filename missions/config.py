@@ -38,11 +38,12 @@ Model = TypeVar("Model", bound=BaseModel)
 
 
 def relative_to_file(value: str, info: ValidationInfo) -> str:
-    """`value` as a path: kept if absolute, else joined to the file's folder (when loading one)."""
+    """`value` as a path: kept if absolute, else made absolute against the file's folder (when
+    loading one), so the config means the same from any directory and after a round trip."""
     base = (info.context or {}).get(BASE_DIR)
     if base is None or os.path.isabs(value):
         return value
-    return os.path.normpath(os.path.join(base, value))
+    return os.path.abspath(os.path.join(base, value))
 
 
 def model_spec(value: str, info: ValidationInfo) -> str:

@@ -169,10 +169,9 @@ def test_paths_resolve_against_the_mission_file_folder(
     monkeypatch.chdir(tmp_path / "project")
     for where in (path, Path("missions/m.toml")):
         cfg = load_mission(where)
-        base = where.parent
-        assert cfg.model == f"scripted:{base.parent / 'steps' / 'x.json'}"
+        assert cfg.model == f"scripted:{tmp_path / 'project' / 'steps' / 'x.json'}"
         helper, absolute = cfg.subagents
-        assert not isinstance(helper, str) and helper.model == f"replay:{base / 'run.jsonl'}"
+        assert not isinstance(helper, str) and helper.model == f"replay:{folder / 'run.jsonl'}"
         assert not isinstance(absolute, str) and absolute.model == "scripted:/abs/s.json"
     # a config rebuilt from its dump (as a durable run does) keeps the resolved paths
     again = MissionConfig.model_validate(cfg.model_dump(mode="json"))
