@@ -17,7 +17,8 @@ from missions.app import App, AppSettings, open_app, tool_catalog
 from missions.checks import preflight
 from missions.cli_durable import register as register_durable
 from missions.cli_durable import run_app_mission
-from missions.cli_tools import tools_app, validate
+from missions.cli_tools import register as register_tools
+from missions.cli_tools import register_validate
 from missions.config import load_mission
 from missions.planonly import approve, reject
 from missions.replaying import replay_file
@@ -44,8 +45,8 @@ proposals_app = typer.Typer(help="Writes proposed by plan-only missions.", no_ar
 app.add_typer(missions_app, name="missions")
 app.add_typer(runs_app, name="runs")
 app.add_typer(proposals_app, name="proposals")
-missions_app.command("validate")(validate)
-app.add_typer(tools_app, name="tools")
+register_validate(missions_app)
+register_tools(app)
 app.add_typer(media_app, name="media")
 app.add_typer(spaces_app, name="spaces")
 register_gateway(app)

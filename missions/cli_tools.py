@@ -1,26 +1,21 @@
 """`tools list [--mission FILE]` and `missions validate`: the mission-aware tool commands.
 
-Mount `tools_app` as `tools` (it lists the built-in tools like toolkits' own `tools list` when no
-mission is given) and `validate` on the `missions` sub-app.
+`register(app)` mounts `tools` (without `--mission` it lists the built-in tools, as toolkits'
+own `tools list` does); `register_validate(missions_app)` adds `validate` to `missions`.
+Implementation modules are imported inside the commands, so mounting them is cheap.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 
-from missions.app import tool_catalog
-from missions.checks import check_mission
-from missions.config import MissionConfig, load_mission, mission_files
-from missions.errors import MissionConfigError
-from missions.toolmodules import tool_providers
-from planner import ToolRegistry
-from planner.tools import AnyToolSpec, read_tools_are_parallel_safe
-from toolkits.cli import print_table
-from toolkits.cli import tools_list as builtin_tools_list
+if TYPE_CHECKING:
+    from missions.config import MissionConfig
+    from planner import ToolRegistry
 
 tools_app = typer.Typer(help="The app's tools, and the tools a mission sees.", no_args_is_help=True)
 err = Console(stderr=True, soft_wrap=True)
@@ -32,8 +27,21 @@ def _tools() -> None:
     """The app's tools, and the tools a mission sees."""
 
 
+def register(app: typer.Typer) -> None:
+    """Mount `tools` on `app`."""
+    app.add_typer(tools_app, name="tools")
+
+
+def register_validate(missions_app: typer.Typer) -> None:
+    """Add `validate` to the `missions` group."""
+    missions_app.command("validate")(validate)
+
+
 def mission_tool_rows(cfg: MissionConfig, path: Path, catalog: ToolRegistry) -> list[list[str]]:
     """One row per tool the mission may see: name, hint, parallel-safe, source, description."""
+    from missions.toolmodules import tool_providers
+    from planner.tools import AnyToolSpec, read_tools_are_parallel_safe
+
     found: list[tuple[str, AnyToolSpec]] = [("built-in", s) for s in catalog]
     for provided in tool_providers(cfg, path):
         found += [(provided.source, s) for s in provided.specs]
@@ -57,6 +65,12 @@ def tools_list(
     ] = None,
 ) -> None:
     """List tools: every built-in one, or those a mission may use with their descriptions."""
+    from missions.app import tool_catalog
+    from missions.config import load_mission
+    from missions.errors import MissionConfigError
+    from toolkits.cli import print_table
+    from toolkits.cli import tools_list as builtin_tools_list
+
     if mission is None:
         builtin_tools_list()
         return
@@ -82,6 +96,11 @@ def validate(
     ),
 ) -> None:
     """Check mission files: every problem one line with file and field; exit 1 on any error."""
+    from missions.app import tool_catalog
+    from missions.checks import check_mission
+    from missions.config import load_mission, mission_files
+    from missions.errors import MissionConfigError
+
     files = mission_files(target)
     if not files:
         err.print(f"error: {target}: no mission files", markup=False, highlight=False)
