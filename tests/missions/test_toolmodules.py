@@ -307,3 +307,16 @@ def test_cli_run_and_approve_of_an_own_write_tool(
     approved = cli.invoke(cli_app, ["proposals", "approve", proposal_id])
     assert approved.exit_code == 0, approved.output
     assert (tmp_path / "saved.txt").read_text() == "cli\n"
+
+
+async def test_a_replay_with_live_tools_runs_the_missions_own_tools(
+    app: App, tmp_path: Path, module_name: str
+) -> None:
+    from missions.replaying import replay_file
+
+    path = mission(tmp_path, module_name)
+    model = ScriptedModel([{"tool_calls": [call("mine.lookup", "c1", text="r")]}, {"text": "ok"}])
+    run = await run_mission(load_mission(path), app, model=model, mission_path=path)
+    report = await replay_file(run.transcript_path, live_tools=True, settings=app.settings)
+    assert report.divergence is None
+    assert report.requests_compared == 2
