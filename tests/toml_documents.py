@@ -4,9 +4,14 @@
 from __future__ import annotations
 
 import math
+import tempfile
+import tomllib
+from collections.abc import Callable
 from datetime import date
+from pathlib import Path
 from typing import Any
 
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 KEY = st.text(min_size=1, max_size=12)
@@ -104,3 +109,50 @@ def _value(value: Any) -> str:
 def to_toml(doc: dict[str, Any]) -> str:
     """A TOML document holding `doc`: one `key = value` line per key, inline tables below."""
     return "".join(f"{_string(k)} = {_value(v)}\n" for k, v in doc.items())
+
+
+Test = Callable[[], None]
+FUZZ = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def loader_properties(
+    load: Callable[[Path], Any],
+    error: type[Exception],
+    good: dict[str, Any],
+    fields: list[str],
+    tables: dict[str, list[str]],
+    accepted: Callable[[Any], None] = lambda _cfg: None,
+) -> tuple[Test, Test, Test]:
+    """Three property tests of a config loader: for arbitrary bytes, mutations of a good file
+    and TOML documents over `fields` (and `tables`' sub-fields), it returns a config (that
+    `accepted` then checks) or raises `error` naming the file, and never anything else."""
+
+    def load_bytes(raw: bytes) -> None:
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / "c.toml"
+            path.write_bytes(raw)
+            try:
+                cfg = load(path)
+            except error as exc:
+                assert str(exc).startswith(str(path)), exc
+                return
+            accepted(cfg)
+
+    @FUZZ
+    @given(st.binary(max_size=512))
+    def arbitrary_bytes(raw: bytes) -> None:
+        load_bytes(raw)
+
+    @FUZZ
+    @given(mutated(to_toml(good).encode()))
+    def mutated_good_files(raw: bytes) -> None:
+        load_bytes(raw)
+
+    @FUZZ
+    @given(document(good, fields, tables))
+    def toml_documents(doc: dict[str, Any]) -> None:
+        text = to_toml(doc)
+        tomllib.loads(text)  # the writer writes TOML: the loader sees a parsed document
+        load_bytes(text.encode())
+
+    return arbitrary_bytes, mutated_good_files, toml_documents

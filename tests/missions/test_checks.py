@@ -129,22 +129,16 @@ def test_a_prefixed_source_only_excuses_patterns_under_its_prefix(
     assert "'jurnal.add' matches no known tool; did you mean 'journal.add'" in error
 
 
-@pytest.fixture
-def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
-    monkeypatch.chdir(ROOT)
-    monkeypatch.setenv("MANA_VAR_DIR", str(tmp_path / "var"))
-    monkeypatch.delenv("MANA_DATABASE_URL", raising=False)
-    return CliRunner()
-
-
-def test_validate_prints_each_problem_and_exits_non_zero(cli: CliRunner, tmp_path: Path) -> None:
+def test_validate_prints_each_problem_and_exits_non_zero(
+    cli_env: CliRunner, tmp_path: Path
+) -> None:
     folder = tmp_path / "missions"
     folder.mkdir()
     mission_file(folder, 'tools = ["jurnal.add"]\n', "a.toml")
     mission_file(folder, 'schedule = "99 99 99 99 99"\n', "b.toml")
     mission_file(folder, 'tools = ["weather.*"]\n' + SOURCE, "c.toml")
     (folder / "d.toml").write_bytes(b"\xff\xfe")
-    result = cli.invoke(app, ["missions", "validate", str(folder)])
+    result = cli_env.invoke(app, ["missions", "validate", str(folder)])
     assert result.exit_code == 1
     lines = result.output.splitlines()
     assert (
@@ -160,21 +154,21 @@ def test_validate_prints_each_problem_and_exits_non_zero(cli: CliRunner, tmp_pat
     assert "Traceback" not in result.output
 
 
-def test_run_stops_before_running_on_an_unknown_tool(cli: CliRunner, tmp_path: Path) -> None:
+def test_run_stops_before_running_on_an_unknown_tool(cli_env: CliRunner, tmp_path: Path) -> None:
     path = mission_file(tmp_path, 'tools = ["jurnal.add"]\n')
-    result = cli.invoke(app, ["run", str(path), "--runs-dir", str(tmp_path / "runs")])
+    result = cli_env.invoke(app, ["run", str(path), "--runs-dir", str(tmp_path / "runs")])
     assert result.exit_code == 2
     assert f"{path}: tools: 'jurnal.add' matches no known tool; did you mean" in result.output
     assert not (tmp_path / "runs").exists()
 
 
-def test_run_prints_the_tool_source_warning(cli: CliRunner, tmp_path: Path) -> None:
+def test_run_prints_the_tool_source_warning(cli_env: CliRunner, tmp_path: Path) -> None:
     path = mission_file(tmp_path, 'tools = ["weather.*"]\n[[tool_sources]]\nurl = "http://x/"\n')
     path.write_text(path.read_text() + 'token_env = "G_CONFIG_UNSET_TOKEN"\n')
     steps = tmp_path / "steps.json"
     steps.write_text('[{"text": "done"}]')
     args = ["run", str(path), "--model", f"scripted:{steps}", "--runs-dir", str(tmp_path / "r")]
-    result = cli.invoke(app, args)
+    result = cli_env.invoke(app, args)
     assert f"warning: {path}: tools: 'weather.*' matches no built-in" in result.output
     assert result.exit_code == 2  # then the run itself stops: the token variable is unset
     assert "G_CONFIG_UNSET_TOKEN is not set" in result.output

@@ -24,7 +24,6 @@ from missions.runner import run_mission
 from planner import StopReason
 from planner.models import ScriptedModel
 
-ROOT = Path(__file__).resolve().parents[2]
 TOOLS = """
 from pathlib import Path
 
@@ -263,11 +262,10 @@ def test_module_function_syntax_and_checked_patterns(tmp_path: Path, module_name
 
 
 def test_tools_list_shows_a_missions_tools_with_descriptions(
-    tmp_path: Path, module_name: str, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, module_name: str, cli_env: CliRunner
 ) -> None:
-    monkeypatch.chdir(ROOT)
     path = mission(tmp_path, module_name)
-    result = CliRunner().invoke(cli_app, ["tools", "list", "--mission", str(path)])
+    result = cli_env.invoke(cli_app, ["tools", "list", "--mission", str(path)])
     assert result.exit_code == 0, result.output
     rows = [line.split("\t") for line in result.output.splitlines()]
     assert rows[0] == ["name", "hint", "parallel-safe", "source", "description"]
@@ -280,25 +278,22 @@ def test_tools_list_shows_a_missions_tools_with_descriptions(
         "Look a word up.",
     ]
     assert by_name["todo.list"][3] == "built-in"
-    builtin = CliRunner().invoke(cli_app, ["tools", "list"])
+    builtin = cli_env.invoke(cli_app, ["tools", "list"])
     assert builtin.exit_code == 0 and "todo.create" in builtin.output
     broken = mission(tmp_path, "g_missing_module_x")
-    failed = CliRunner().invoke(cli_app, ["tools", "list", "--mission", str(broken)])
+    failed = cli_env.invoke(cli_app, ["tools", "list", "--mission", str(broken)])
     assert failed.exit_code == 2
     assert f"{broken}: tool_modules: g_missing_module_x: cannot import" in failed.output
 
 
 def test_cli_run_and_approve_of_an_own_write_tool(
-    tmp_path: Path, module_name: str, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, module_name: str, cli_env: CliRunner
 ) -> None:
-    monkeypatch.chdir(ROOT)
-    monkeypatch.setenv("MANA_VAR_DIR", str(tmp_path / "var"))
-    monkeypatch.delenv("MANA_DATABASE_URL", raising=False)
     steps = tmp_path / "steps.json"
     steps.write_text(json.dumps([{"tool_calls": [call("mine.save", "c1", text="cli")]}, {}]))
     path = mission(tmp_path, module_name, mode="plan-only")
     path.write_text(path.read_text().replace("openai:gpt-5-mini", "scripted:steps.json"))
-    cli = CliRunner()
+    cli = cli_env
     ran = cli.invoke(cli_app, ["run", str(path), "--runs-dir", str(tmp_path / "runs")])
     assert ran.exit_code == 0, ran.output
     assert not (tmp_path / "saved.txt").exists()
