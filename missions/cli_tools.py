@@ -82,12 +82,8 @@ def tools_list(
         raise typer.Exit(2) from None
     columns = ["name", "hint", "parallel-safe", "source", "description"]
     print_table(f"tools of {cfg.id}", columns, rows)
-    for source in cfg.tool_sources:
-        err.print(
-            f"note: the tools of tool source {source.url} are listed only by a run",
-            markup=False,
-            highlight=False,
-        )
+    if cfg.tool_sources:
+        err.print("note: tools of [[tool_sources]] are listed only by a run", highlight=False)
 
 
 def validate(
