@@ -45,7 +45,8 @@ async def approve(store: SqlRunStore, proposal_id: str, registry: ToolRegistry) 
     """Run a pending proposal's tool, as its user and space, through the gate in enforce mode."""
     proposal = await store.claim(proposal_id, "approved")
     cfg = _mission(proposal)
-    spec = registry.get(proposal.tool) or _own_tool(cfg, proposal)
+    registry = _with_own_tools(registry, cfg, proposal)
+    spec = registry.get(proposal.tool)
     if spec is None:
         result = ToolResult(False, f"tool {proposal.tool} no longer exists")
     else:
@@ -64,15 +65,17 @@ async def reject(store: SqlRunStore, proposal_id: str) -> Proposal:
     return await store.claim(proposal_id, "rejected")
 
 
-def _own_tool(cfg: MissionConfig | None, proposal: Proposal) -> AnyToolSpec | None:
-    """The proposal's tool among the mission's own tools (`tool_modules`, entry points)."""
+def _with_own_tools(
+    registry: ToolRegistry, cfg: MissionConfig | None, proposal: Proposal
+) -> ToolRegistry:
+    """`registry` plus the mission's own tools (`tool_modules`, entry points), if they load."""
     if cfg is None or not (cfg.tool_modules or cfg.tool_entry_points):
-        return None
+        return registry
     path = Path(proposal.mission_path) if proposal.mission_path else None
     try:
-        return with_provided_tools(ToolRegistry(), cfg, path).get(proposal.tool)
+        return with_provided_tools(registry, cfg, path)
     except MissionConfigError:
-        return None
+        return registry
 
 
 def _mission(proposal: Proposal) -> MissionConfig | None:
