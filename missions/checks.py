@@ -11,7 +11,7 @@ from pathlib import Path
 
 from missions.config import PATH_PREFIXES, MissionConfig, SubAgentConfig, load_mission
 from missions.errors import MissionConfigError
-from missions.toolmodules import tool_providers, where
+from missions.toolmodules import where, with_provided_tools
 from planner import ToolRegistry
 from planner.subagents import TASK_TOOL
 
@@ -101,7 +101,7 @@ def check_mission(
     errors: list[str] = []
     names = list(catalog.names)
     try:
-        names += [s.name for p in tool_providers(cfg, mission_path) for s in p.specs]
+        names = with_provided_tools(catalog, cfg, mission_path).names
     except MissionConfigError as exc:
         errors.append(str(exc))
     if cfg.subagents:

@@ -4,6 +4,7 @@ patterns, gate, plan-only staging and transcript as the built-in tools."""
 from __future__ import annotations
 
 import json
+import re
 import secrets
 import sys
 import textwrap
@@ -248,7 +249,10 @@ async def test_an_own_tool_may_not_take_a_built_in_name(
 ) -> None:
     (tmp_path / f"{module_name}.py").write_text(TOOLS.replace('"mine.save"', '"todo.create"'))
     path = mission(tmp_path, module_name)
-    with pytest.raises(MissionConfigError, match=r"own\.toml: tool_modules: g_tools_\w+: tool "):
+    clash = rf"^{path}: tool_modules: {module_name}: tool 'todo.create' is registered twice$"
+    (error,) = check_mission(load_mission(path), path, tool_catalog()).errors
+    assert re.match(clash, error)
+    with pytest.raises(MissionConfigError, match=clash):
         await run_mission(load_mission(path), app, model=ScriptedModel([]), mission_path=path)
 
 
