@@ -13,11 +13,13 @@ import typer
 from rich.console import Console
 
 from gateway.cli import register as register_gateway
-from missions.app import App, AppSettings, open_app
+from missions.app import App, AppSettings, open_app, tool_catalog
+from missions.checks import preflight
 from missions.cli_durable import register as register_durable
 from missions.cli_durable import run_app_mission
-from missions.config import load_mission, mission_files
-from missions.errors import MissionConfigError
+from missions.cli_tools import register as register_tools
+from missions.cli_tools import register_validate
+from missions.config import load_mission
 from missions.planonly import approve, reject
 from missions.replaying import replay_file
 from missions.runner import MissionRun
@@ -27,7 +29,7 @@ from personas.cli import personas_app
 from planner import StopReason
 from planner.errors import PlannerError
 from planner.logging import configure_logging
-from toolkits.cli import media_app, print_table, spaces_app, tools_app
+from toolkits.cli import media_app, print_table, spaces_app
 from toolkits.errors import StoreError, ToolkitError
 from toolkits.seed import SeedSummary, seed_demo
 
@@ -43,7 +45,8 @@ proposals_app = typer.Typer(help="Writes proposed by plan-only missions.", no_ar
 app.add_typer(missions_app, name="missions")
 app.add_typer(runs_app, name="runs")
 app.add_typer(proposals_app, name="proposals")
-app.add_typer(tools_app, name="tools")
+register_validate(missions_app)
+register_tools(app)
 app.add_typer(media_app, name="media")
 app.add_typer(spaces_app, name="spaces")
 register_gateway(app)
@@ -86,7 +89,9 @@ def _run_durable(path: Path, model: str | None, run_id: str | None, runs_dir: Pa
     progress = Progress(console) if console.is_terminal else None
     settings = AppSettings.from_env(runs_dir)
     try:
-        cfg = load_mission(path)
+        cfg, warnings = preflight(path, tool_catalog(settings.var_dir), model_override=model)
+        for line in warnings:
+            err.print(f"warning: {line}", markup=False, highlight=False)
         return anyio.run(
             lambda: run_app_mission(
                 settings,
@@ -169,29 +174,6 @@ def demo(runs_dir: RunsDir = Path("runs")) -> None:
         _fail(f"replay diverged at {report.divergence.where}", 1)
     compared = report.requests_compared
     console.print(f"replay of {result.transcript_path}: identical ({compared} requests)")
-
-
-@missions_app.command("validate")
-def validate(
-    target: Annotated[Path, typer.Argument(help="A mission file or a folder of them")] = Path(
-        "configs/missions"
-    ),
-) -> None:
-    """Check mission files; print every problem with file and field."""
-    files = mission_files(target)
-    if not files:
-        _fail(f"{target}: no mission files")
-    bad = 0
-    for path in files:
-        try:
-            cfg = load_mission(path)
-        except MissionConfigError as exc:
-            bad += 1
-            err.print(str(exc), markup=False, highlight=False)
-            continue
-        console.print(f"[green]ok[/] {path} ({cfg.id})", highlight=False)
-    if bad:
-        raise typer.Exit(1)
 
 
 def _when(ts: float | None) -> str:

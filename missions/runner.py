@@ -20,6 +20,7 @@ from missions.planonly import plan_only
 from missions.policy import policy_gate
 from missions.store import RunRecord
 from missions.subagents import subagent_specs
+from missions.toolmodules import with_provided_tools
 from planner import (
     PlannerLoopInput,
     PlannerLoopResult,
@@ -166,8 +167,11 @@ async def remote_tools(cfg: MissionConfig) -> AsyncIterator[ToolRegistry]:
 def mission_tools(
     cfg: MissionConfig, app: App, mission_path: Path | None, remote: ToolRegistry | None = None
 ) -> ToolRegistry:
-    """The tools this mission may see; in plan-only mode writes become proposals."""
-    available = app.tools.merged(remote) if remote else app.tools
+    """The tools this mission may see (built-in, its own modules', its tool sources'); in
+    plan-only mode writes become proposals."""
+    available = with_provided_tools(app.tools, cfg, mission_path)
+    if remote:
+        available = available.merged(remote)
     selected = available.filter(lambda spec: cfg.selects(spec.name))
     if cfg.mode == "plan-only":
         return plan_only(selected, app.runs, cfg.id, str(mission_path) if mission_path else None)

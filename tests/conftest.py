@@ -45,3 +45,8 @@ def _fresh_structlog() -> Iterator[None]:
     """Each test starts and ends with structlog's defaults (CLI tests configure it)."""
     yield
     structlog.reset_defaults()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Markers used across the suite."""
+    config.addinivalue_line("markers", "property: hypothesis property-based tests")
