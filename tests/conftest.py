@@ -12,7 +12,7 @@ import structlog
 
 os.environ.setdefault("POLICY_MODE", "log-only")
 
-pytest_plugins = ["tests.fakes.fixtures"]
+pytest_plugins = ["planner.testing.pytest_plugin"]
 
 # DBOS adds a stderr handler to its logger on first launch, bound to whatever sys.stderr is
 # then; CLI tests swap (and close) sys.stderr, so give it the process's real stderr up front.
