@@ -3,6 +3,7 @@
 from planner.compaction import Compactor, SummarizingCompactor
 from planner.dispatch import PARALLEL_TOOL_BATCH_SIZE, ExecutedCall
 from planner.errors import ModelError, PlannerError, ToolError
+from planner.functions import tool
 from planner.loop import PlannerLoopInput, PlannerLoopResult, run_planner_loop
 from planner.messages import Message, ModelRequest, ModelResponse, ToolCall, Usage
 from planner.policy import PolicyDecision, PolicyGate, PolicyMode, UserPolicySettings
@@ -38,4 +39,5 @@ __all__ = [
     "Usage",
     "UserPolicySettings",
     "run_planner_loop",
+    "tool",
 ]

@@ -66,6 +66,13 @@ class ToolSpec(Generic[In, Out]):
     parallel_safe_for: Callable[[dict[str, Any]], bool] | None = field(default=None, compare=False)
     """Per-call parallel safety from the arguments (the `task` tool), on top of the predicate."""
 
+    @classmethod
+    def from_function(cls, fn: Callable[..., Any], **options: Any) -> ToolSpec[Any, Any]:
+        """A spec from a typed function's signature and docstring (see planner.functions)."""
+        from planner.functions import spec_from_function
+
+        return spec_from_function(fn, **options)
+
     @cached_property
     def input_schema(self) -> dict[str, Any]:
         """The JSON Schema of the tool's input (computed once per spec)."""
