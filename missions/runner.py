@@ -6,7 +6,7 @@ import os
 import secrets
 import time
 from collections.abc import AsyncIterator, Callable
-from contextlib import AsyncExitStack, asynccontextmanager
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -14,7 +14,7 @@ from typing import Any
 import structlog
 
 from missions.app import App
-from missions.config import MissionConfig
+from missions.config import MissionConfig, ToolSourceConfig
 from missions.errors import MissionConfigError
 from missions.planonly import plan_only
 from missions.policy import policy_gate
@@ -27,7 +27,7 @@ from planner import (
     ToolRegistry,
     run_planner_loop,
 )
-from planner.mcp import mcp_tool_registry
+from planner.mcp import mcp_tool_registry, stdio_tool_registry
 from planner.models import Model
 from planner.models.spec import from_spec
 from planner.tools import AnyToolSpec, read_tools_are_parallel_safe
@@ -142,24 +142,36 @@ def record_of(run: MissionRun) -> RunRecord:
 
 
 @asynccontextmanager
-async def remote_tools(cfg: MissionConfig) -> AsyncIterator[ToolRegistry]:
+async def remote_tools(
+    cfg: MissionConfig, mission_path: Path | None = None
+) -> AsyncIterator[ToolRegistry]:
     """The tools of the mission's `[[tool_sources]]`, callable while the block runs."""
     async with AsyncExitStack() as stack:
         specs: list[AnyToolSpec] = []
         for source in cfg.tool_sources:
-            token = None
-            if source.token_env:
-                token = os.environ.get(source.token_env)
-                if not token:
-                    raise MissionConfigError(
-                        f"{cfg.id}: tool_sources: {source.url}: environment variable "
-                        f"{source.token_env} is not set"
-                    )
-            registry = await stack.enter_async_context(
-                mcp_tool_registry(source.url, token, source.space, prefix=source.prefix)
-            )
+            registry = await stack.enter_async_context(tool_source(cfg, source, mission_path))
             specs.extend(registry)
         yield ToolRegistry(specs)
+
+
+def tool_source(
+    cfg: MissionConfig, source: ToolSourceConfig, mission_path: Path | None
+) -> AbstractAsyncContextManager[ToolRegistry]:
+    """One `[[tool_sources]]` entry opened: a stdio server process, or an HTTP server."""
+    if source.command is not None:
+        base = mission_path.parent if mission_path else Path.cwd()
+        cwd = base / source.cwd if source.cwd else None
+        return stdio_tool_registry(source.command, env=source.env, cwd=cwd, prefix=source.prefix)
+    assert source.url is not None  # the config allows one of command and url
+    token = None
+    if source.token_env:
+        token = os.environ.get(source.token_env)
+        if not token:
+            raise MissionConfigError(
+                f"{cfg.id}: tool_sources: {source.url}: environment variable "
+                f"{source.token_env} is not set"
+            )
+    return mcp_tool_registry(source.url, token, source.space, prefix=source.prefix)
 
 
 def mission_tools(
@@ -214,7 +226,7 @@ async def _run_with(
             rid, cfg.id, started, None, None, 0, 0, 0, 0, 0.0, chosen.model_id, str(path), None
         )
     )
-    async with remote_tools(cfg) as remote:
+    async with remote_tools(cfg, mission_path) as remote:
         with (
             FileTranscript(path) as file,
             structlog.contextvars.bound_contextvars(mission=cfg.id),
