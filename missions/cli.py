@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, TypeVar
@@ -20,7 +20,7 @@ from missions.config import load_mission, mission_files
 from missions.errors import MissionConfigError
 from missions.planonly import approve, reject
 from missions.replaying import replay_file
-from missions.runner import MissionRun
+from missions.runner import MissionRun, with_model_options
 from missions.store import Proposal
 from missions.summary import Progress, run_summary
 from personas.cli import personas_app
@@ -81,12 +81,14 @@ def with_app(work: Callable[[App], Awaitable[T]], runs_dir: Path = Path("runs"))
         raise  # unreachable: _fail exits
 
 
-def _run_durable(path: Path, model: str | None, run_id: str | None, runs_dir: Path) -> MissionRun:
+def _run_durable(
+    path: Path, model: str | None, run_id: str | None, runs_dir: Path, options: Sequence[str] = ()
+) -> MissionRun:
     """Run a mission file as a durable DBOS workflow (resuming `run_id` if it was killed)."""
     progress = Progress(console) if console.is_terminal else None
     settings = AppSettings.from_env(runs_dir)
     try:
-        cfg = load_mission(path)
+        cfg = with_model_options(load_mission(path), options, model)
         return anyio.run(
             lambda: run_app_mission(
                 settings,
@@ -116,9 +118,13 @@ def run(
         str | None, typer.Option(help="Run id; the id of a killed run resumes it")
     ] = None,
     runs_dir: RunsDir = Path("runs"),
+    model_option: Annotated[
+        list[str] | None,
+        typer.Option(help="KEY=VALUE over the file's [model_options] (repeatable)"),
+    ] = None,
 ) -> None:
     """Run a mission once, durably, and print its summary."""
-    _finish(_run_durable(mission, model, run_id, runs_dir))
+    _finish(_run_durable(mission, model, run_id, runs_dir, model_option or []))
 
 
 @app.command()

@@ -11,6 +11,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from missions.errors import MissionConfigError
+from planner.models import ModelOptions
 from planner.policy import PolicyMode
 
 EVERY_RE = re.compile(r"^(\d+)(s|m|h|d)$")
@@ -88,6 +89,8 @@ class MissionConfig(_Strict):
     objective: str
     system_prompt: str = "You are a careful assistant working for the user through tools."
     model: str
+    model_options: ModelOptions = Field(default_factory=ModelOptions)
+    """`[model_options]`: temperature, max_output_tokens, stream, tool_choice and more."""
     tools: list[str] = Field(default_factory=lambda: ["*"])
     user_id: str
     space_id: str | None = None

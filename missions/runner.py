@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,7 +29,8 @@ from planner import (
 )
 from planner.mcp import mcp_tool_registry, stdio_tool_registry
 from planner.models import Model
-from planner.models.spec import from_spec
+from planner.models.options import adapter_options, parse_pairs
+from planner.models.spec import from_spec, resolve_spec
 from planner.tools import AnyToolSpec, read_tools_are_parallel_safe
 from planner.transcript import EventBase, FileTranscript
 from reminders import build_channel
@@ -185,6 +186,22 @@ def mission_tools(
     return selected
 
 
+def with_model_options(
+    cfg: MissionConfig, pairs: Sequence[str], model_spec: str | None = None
+) -> MissionConfig:
+    """`cfg` with `--model-option KEY=VALUE` pairs over its `[model_options]`, checked for the
+    provider the run will use (ModelOptionError names the option)."""
+    options = cfg.model_options.merged(parse_pairs(pairs)) if pairs else cfg.model_options
+    adapter_options((model_spec or cfg.model).partition(":")[0], options.given())
+    return cfg.model_copy(update={"model_options": options})
+
+
+def mission_model(cfg: MissionConfig, model_spec: str | None, mission_path: Path | None) -> Model:
+    """The mission's model (or `model_spec`, as given) with the mission's `[model_options]`."""
+    spec = model_spec or resolve_spec(cfg.model, mission_path.parent if mission_path else None)
+    return from_spec(spec, **cfg.model_options.given())
+
+
 async def run_mission(
     cfg: MissionConfig,
     app: App,
@@ -198,7 +215,7 @@ async def run_mission(
 ) -> MissionRun:
     """Run a mission once: transcript to runs/<mission>/<run_id>.jsonl, a row in the run store."""
     rid = run_id or new_run_id()
-    chosen = model or from_spec(model_spec or cfg.model)
+    chosen = model or mission_model(cfg, model_spec, mission_path)
     try:
         return await _run_with(cfg, app, chosen, rid, mission_path, on_event, tracer)
     finally:
