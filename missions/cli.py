@@ -21,6 +21,8 @@ from missions.errors import MissionConfigError
 from missions.planonly import approve, reject
 from missions.replaying import replay_file
 from missions.runner import MissionRun, with_model_options
+from missions.scaffold import register as register_scaffold
+from missions.shipped import DEMO_MISSION_ID, find_mission, shipped_mission
 from missions.store import Proposal
 from missions.summary import Progress, run_summary
 from personas.cli import personas_app
@@ -31,7 +33,7 @@ from toolkits.cli import media_app, print_table, spaces_app, tools_app
 from toolkits.errors import StoreError, ToolkitError
 from toolkits.seed import SeedSummary, seed_demo
 
-DEMO_MISSION = Path("configs/missions/weekly-review.toml")
+DEMO_MISSION = shipped_mission(DEMO_MISSION_ID)
 T = TypeVar("T")
 
 app = typer.Typer(
@@ -48,6 +50,7 @@ app.add_typer(media_app, name="media")
 app.add_typer(spaces_app, name="spaces")
 register_gateway(app)
 register_durable(app, missions_app)
+register_scaffold(app)
 app.add_typer(personas_app, name="personas")
 console = Console()
 err = Console(stderr=True, soft_wrap=True)
@@ -112,7 +115,7 @@ def _finish(run: MissionRun) -> None:
 
 @app.command()
 def run(
-    mission: Annotated[Path, typer.Argument(help="A mission TOML file")],
+    mission: Annotated[Path, typer.Argument(help="A mission TOML file, or a shipped one's id")],
     model: Annotated[str | None, typer.Option(help="Model spec overriding the file's")] = None,
     run_id: Annotated[
         str | None, typer.Option(help="Run id; the id of a killed run resumes it")
@@ -124,7 +127,7 @@ def run(
     ] = None,
 ) -> None:
     """Run a mission once, durably, and print its summary."""
-    _finish(_run_durable(mission, model, run_id, runs_dir, model_option or []))
+    _finish(_run_durable(find_mission(mission), model, run_id, runs_dir, model_option or []))
 
 
 @app.command()

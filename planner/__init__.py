@@ -7,6 +7,7 @@ from planner.functions import tool
 from planner.loop import PlannerLoopInput, PlannerLoopResult, run_planner_loop
 from planner.messages import Message, ModelRequest, ModelResponse, ToolCall, Usage
 from planner.policy import PolicyDecision, PolicyGate, PolicyMode, UserPolicySettings
+from planner.resources import shipped_config, shipped_configs
 from planner.state import LastCall, LoopState, Reminder, ReminderChannel, StopReason
 from planner.tools import ToolContext, ToolRegistry, ToolResult, ToolSpec
 
@@ -39,5 +40,7 @@ __all__ = [
     "Usage",
     "UserPolicySettings",
     "run_planner_loop",
+    "shipped_config",
+    "shipped_configs",
     "tool",
 ]
