@@ -23,7 +23,7 @@ import inspect
 import re
 from collections.abc import Callable
 from functools import partial
-from typing import Any, get_type_hints
+from typing import Any, TypedDict, Unpack, get_type_hints
 
 import anyio.to_thread
 from pydantic import BaseModel, Field, RootModel, create_model
@@ -37,40 +37,31 @@ _PER_STYLE: Any = {"google": _QUIET, "numpy": _QUIET, "sphinx": _QUIET}
 _PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
 
 
+class ToolOptions(TypedDict, total=False):
+    """What `@tool` and `ToolSpec.from_function` take besides the function and its name."""
+
+    description: str
+    """Instead of the docstring's first paragraph."""
+    policy_hint: PolicyHint
+    """`read`, `write` (the default) or `destructive`."""
+    scope: Scope
+    timeout_s: float
+    idempotent: bool
+
+
 def tool(
-    name: str | None = None,
-    *,
-    description: str | None = None,
-    policy_hint: PolicyHint = "write",
-    scope: Scope = "user-space",
-    timeout_s: float = DEFAULT_TIMEOUT_S,
-    idempotent: bool = False,
+    name: str | None = None, **options: Unpack[ToolOptions]
 ) -> Callable[[Callable[..., Any]], AnyToolSpec]:
     """Decorator: the function becomes a ToolSpec (see `spec_from_function`)."""
 
     def build(fn: Callable[..., Any]) -> AnyToolSpec:
-        return spec_from_function(
-            fn,
-            name=name,
-            description=description,
-            policy_hint=policy_hint,
-            scope=scope,
-            timeout_s=timeout_s,
-            idempotent=idempotent,
-        )
+        return spec_from_function(fn, name, **options)
 
     return build
 
 
 def spec_from_function(
-    fn: Callable[..., Any],
-    *,
-    name: str | None = None,
-    description: str | None = None,
-    policy_hint: PolicyHint = "write",
-    scope: Scope = "user-space",
-    timeout_s: float = DEFAULT_TIMEOUT_S,
-    idempotent: bool = False,
+    fn: Callable[..., Any], name: str | None = None, **options: Unpack[ToolOptions]
 ) -> AnyToolSpec:
     """A ToolSpec whose input, output and description come from `fn`'s signature and docstring."""
     tool_name = name or fn.__name__
@@ -95,14 +86,14 @@ def spec_from_function(
     output_model = _output_model(hints.get("return", Any), f"{model_name}Output")
     return ToolSpec(
         name=tool_name,
-        description=description or summary or tool_name,
+        description=options.get("description") or summary or tool_name,
         input_model=input_model,
         output_model=output_model,
         handler=_handler(fn, list(fields), context_param),
-        scope=scope,
-        policy_hint=policy_hint,
-        timeout_s=timeout_s,
-        idempotent=idempotent,
+        scope=options.get("scope", "user-space"),
+        policy_hint=options.get("policy_hint", "write"),
+        timeout_s=options.get("timeout_s", DEFAULT_TIMEOUT_S),
+        idempotent=options.get("idempotent", False),
     )
 
 

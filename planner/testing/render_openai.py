@@ -9,6 +9,15 @@ from typing import Any, ClassVar
 from planner.testing.replies import JSON_PIECE, TEXT_PIECE, FakeCall, Reply, pieces, sse
 
 
+def prompt_usage(reply: Reply) -> tuple[int, dict[str, int]]:
+    """OpenAI's prompt token count (cached included) and its details."""
+    prompt = reply.input_tokens + reply.cache_read_tokens + reply.cache_write_tokens
+    details: dict[str, int] = {"cached_tokens": reply.cache_read_tokens}
+    if reply.cache_write_tokens:
+        details["cache_write_tokens"] = reply.cache_write_tokens
+    return prompt, details
+
+
 class ChatRender:
     """OpenAI Chat Completions: a chat.completion, or chunks ending in `data: [DONE]`."""
 
@@ -22,10 +31,7 @@ class ChatRender:
 
     @staticmethod
     def _usage(reply: Reply) -> dict[str, Any]:
-        prompt = reply.input_tokens + reply.cache_read_tokens + reply.cache_write_tokens
-        details: dict[str, int] = {"cached_tokens": reply.cache_read_tokens}
-        if reply.cache_write_tokens:
-            details["cache_write_tokens"] = reply.cache_write_tokens
+        prompt, details = prompt_usage(reply)
         return {
             "prompt_tokens": prompt,
             "completion_tokens": reply.output_tokens,
@@ -107,10 +113,7 @@ class ResponsesRender:
 
     @staticmethod
     def _usage(reply: Reply) -> dict[str, Any]:
-        prompt = reply.input_tokens + reply.cache_read_tokens + reply.cache_write_tokens
-        details: dict[str, int] = {"cached_tokens": reply.cache_read_tokens}
-        if reply.cache_write_tokens:
-            details["cache_write_tokens"] = reply.cache_write_tokens
+        prompt, details = prompt_usage(reply)
         return {
             "input_tokens": prompt,
             "input_tokens_details": details,
