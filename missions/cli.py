@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, TypeVar
@@ -22,7 +22,9 @@ from missions.cli_tools import register_validate
 from missions.config import load_mission
 from missions.planonly import approve, reject
 from missions.replaying import replay_file
-from missions.runner import MissionRun
+from missions.runner import MissionRun, with_model_options
+from missions.scaffold import register as register_scaffold
+from missions.shipped import DEMO_MISSION_ID, find_mission, shipped_mission
 from missions.store import Proposal
 from missions.summary import Progress, run_summary
 from personas.cli import personas_app
@@ -33,7 +35,7 @@ from toolkits.cli import media_app, print_table, spaces_app
 from toolkits.errors import StoreError, ToolkitError
 from toolkits.seed import SeedSummary, seed_demo
 
-DEMO_MISSION = Path("configs/missions/weekly-review.toml")
+DEMO_MISSION = shipped_mission(DEMO_MISSION_ID)
 T = TypeVar("T")
 
 app = typer.Typer(
@@ -51,6 +53,7 @@ app.add_typer(media_app, name="media")
 app.add_typer(spaces_app, name="spaces")
 register_gateway(app)
 register_durable(app, missions_app)
+register_scaffold(app)
 app.add_typer(personas_app, name="personas")
 console = Console()
 err = Console(stderr=True, soft_wrap=True)
@@ -84,7 +87,9 @@ def with_app(work: Callable[[App], Awaitable[T]], runs_dir: Path = Path("runs"))
         raise  # unreachable: _fail exits
 
 
-def _run_durable(path: Path, model: str | None, run_id: str | None, runs_dir: Path) -> MissionRun:
+def _run_durable(
+    path: Path, model: str | None, run_id: str | None, runs_dir: Path, options: Sequence[str] = ()
+) -> MissionRun:
     """Run a mission file as a durable DBOS workflow (resuming `run_id` if it was killed)."""
     progress = Progress(console) if console.is_terminal else None
     settings = AppSettings.from_env(runs_dir)
@@ -92,6 +97,7 @@ def _run_durable(path: Path, model: str | None, run_id: str | None, runs_dir: Pa
         cfg, warnings = preflight(path, tool_catalog(settings.var_dir), model_override=model)
         for line in warnings:
             err.print(f"warning: {line}", markup=False, highlight=False)
+        cfg = with_model_options(cfg, options, model)
         return anyio.run(
             lambda: run_app_mission(
                 settings,
@@ -115,15 +121,19 @@ def _finish(run: MissionRun) -> None:
 
 @app.command()
 def run(
-    mission: Annotated[Path, typer.Argument(help="A mission TOML file")],
+    mission: Annotated[Path, typer.Argument(help="A mission TOML file, or a shipped one's id")],
     model: Annotated[str | None, typer.Option(help="Model spec overriding the file's")] = None,
     run_id: Annotated[
         str | None, typer.Option(help="Run id; the id of a killed run resumes it")
     ] = None,
     runs_dir: RunsDir = Path("runs"),
+    model_option: Annotated[
+        list[str] | None,
+        typer.Option(help="KEY=VALUE over the file's [model_options] (repeatable)"),
+    ] = None,
 ) -> None:
     """Run a mission once, durably, and print its summary."""
-    _finish(_run_durable(mission, model, run_id, runs_dir))
+    _finish(_run_durable(find_mission(mission), model, run_id, runs_dir, model_option or []))
 
 
 @app.command()

@@ -22,6 +22,7 @@ from pydantic import (
 
 from missions.errors import MissionConfigError
 from planner.errors import PlannerError
+from planner.models import ModelOptions
 from planner.models.spec import PREFIXES
 from planner.policy import PolicyMode
 
@@ -121,12 +122,32 @@ class SubAgentConfig(_Strict):
 
 
 class ToolSourceConfig(_Strict):
-    """An MCP server whose tools the mission may use, with its token in an env variable."""
+    """An MCP server whose tools the mission may use: over HTTP (`url`, a token in an env
+    variable) or a local process over stdio (`command`, `env`, `cwd`)."""
 
-    url: str = Field(pattern=r"^https?://")
+    url: str | None = Field(default=None, pattern=r"^https?://")
     token_env: str | None = None
     space: str | None = None
+    command: list[str] | None = Field(default=None, min_length=1)
+    env: dict[str, str] = Field(default_factory=dict)
+    cwd: str | None = None
+    """Relative to the mission file's directory."""
     prefix: str | None = None
+
+    @model_validator(mode="after")
+    def _one_transport(self) -> ToolSourceConfig:
+        if (self.url is None) == (self.command is None):
+            raise ValueError("set `url` (an HTTP MCP server) or `command` (a stdio one), not both")
+        if self.command is not None and (self.token_env or self.space):
+            raise ValueError("`token_env` and `space` apply to `url` sources only")
+        if self.url is not None and (self.env or self.cwd):
+            raise ValueError("`env` and `cwd` apply to `command` sources only")
+        return self
+
+    @property
+    def where(self) -> str:
+        """The URL or the command line, for messages."""
+        return self.url or " ".join(self.command or ())
 
 
 class MissionConfig(_Strict):
@@ -137,6 +158,8 @@ class MissionConfig(_Strict):
     objective: str
     system_prompt: str = "You are a careful assistant working for the user through tools."
     model: str
+    model_options: ModelOptions = Field(default_factory=ModelOptions)
+    """`[model_options]`: temperature, max_output_tokens, stream, tool_choice and more."""
     tools: list[str] = Field(default_factory=lambda: ["*"])
     user_id: str
     space_id: str | None = None

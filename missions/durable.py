@@ -55,7 +55,7 @@ from planner import (
 from planner.dispatch import execute
 from planner.models import Model
 from planner.models.base import RETRY_SINK, RetryInfo
-from planner.models.spec import from_spec
+from planner.models.spec import from_spec, resolve_spec
 from planner.tools import AnyToolSpec
 from planner.transcript import FileTranscript
 
@@ -71,7 +71,8 @@ STEP_TIMEOUT_MARGIN_S = 60.0
 step enforces itself, so a timeout is recorded like any other result)."""
 
 Missed = Literal["skip", "once"]
-ModelFactory = Callable[[str], Model]
+ModelFactory = Callable[..., Model]
+"""(spec, **model_options) -> Model."""
 
 
 def system_database_url(url: str | None = None, var_dir: Path = DEFAULT_VAR_DIR) -> str:
@@ -484,9 +485,11 @@ class DBOSEngine:
             cfg = MissionConfig.model_validate(request.mission)
         except ValidationError as exc:
             raise ValueError(f"run {run_id}: recorded mission is not valid: {exc}") from exc
-        model = self.model_for(request.model_spec or cfg.model)
-        path = Path(request.runs_dir) / cfg.id / f"{run_id}.jsonl"
         mission_path = Path(request.mission_path) if request.mission_path else None
+        base = mission_path.parent if mission_path else None
+        spec = request.model_spec or resolve_spec(cfg.model, base)
+        model = self.model_for(spec, **cfg.model_options.given())
+        path = Path(request.runs_dir) / cfg.id / f"{run_id}.jsonl"
         async with self.env() as env:
             space = request.space_id or cfg.space_id
             if space is None:

@@ -8,9 +8,11 @@ from planner.dispatch import (
     dispatch_call,
 )
 from planner.errors import ModelError, PlannerError, ToolError
+from planner.functions import tool
 from planner.loop import PlannerLoopInput, PlannerLoopResult, run_planner_loop
 from planner.messages import Message, ModelRequest, ModelResponse, ToolCall, Usage
 from planner.policy import PolicyDecision, PolicyGate, PolicyMode, UserPolicySettings
+from planner.resources import shipped_config, shipped_configs
 from planner.state import LastCall, LoopState, Reminder, ReminderChannel, StopReason
 from planner.subagents import DEFAULT_SUBAGENTS, SubAgentSpec, with_subagents
 from planner.tools import ToolContext, ToolRegistry, ToolResult, ToolSpec
@@ -48,5 +50,8 @@ __all__ = [
     "UserPolicySettings",
     "dispatch_call",
     "run_planner_loop",
+    "shipped_config",
+    "shipped_configs",
+    "tool",
     "with_subagents",
 ]

@@ -41,3 +41,11 @@ class MissingApiKeyError(ConfigError):
         )
         self.variable = variable
         self.provider = provider
+
+
+class ModelOptionError(ConfigError):
+    """A model option is unknown or has a value the chosen provider does not take."""
+
+    def __init__(self, option: str, problem: str) -> None:
+        super().__init__(f"model option {option}: {problem}")
+        self.option = option

@@ -21,6 +21,8 @@ class ToolCall(BaseModel):
     arguments: dict[str, Any] = Field(default_factory=dict)
     arguments_error: str | None = None
     """Set by an adapter when the provider sent arguments that are not valid JSON."""
+    from_text: bool = False
+    """Read from the model's text (the `tool_calls_from_text` option), not a native call."""
 
 
 class Usage(BaseModel):

@@ -76,6 +76,13 @@ class ToolSpec(Generic[In, Out]):
     nested_run: bool = False
     """The handler runs a nested planner loop; a durable engine runs such calls one at a time."""
 
+    @classmethod
+    def from_function(cls, fn: Callable[..., Any], **options: Any) -> ToolSpec[Any, Any]:
+        """A spec from a typed function's signature and docstring (see planner.functions)."""
+        from planner.functions import spec_from_function
+
+        return spec_from_function(fn, **options)
+
     @cached_property
     def input_schema(self) -> dict[str, Any]:
         """The JSON Schema of the tool's input (computed once per spec)."""

@@ -23,7 +23,7 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "quick"))
 
 os.environ.setdefault("POLICY_MODE", "log-only")
 
-pytest_plugins = ["tests.fakes.fixtures"]
+pytest_plugins = ["planner.testing.pytest_plugin"]
 
 # DBOS adds a stderr handler to its logger on first launch, bound to whatever sys.stderr is
 # then; CLI tests swap (and close) sys.stderr, so give it the process's real stderr up front.
@@ -45,8 +45,3 @@ def _fresh_structlog() -> Iterator[None]:
     """Each test starts and ends with structlog's defaults (CLI tests configure it)."""
     yield
     structlog.reset_defaults()
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    """Markers used across the suite."""
-    config.addinivalue_line("markers", "property: hypothesis property-based tests")

@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 
+from planner.testing import FakeCall, FakeLLMServer, RecordedRequest, Reply
 from planner.transcript import (
     Header,
     RequestEvent,
@@ -28,7 +29,6 @@ from planner.transcript import (
     read_transcript,
 )
 from tests.e2e.wire import tool_results
-from tests.fakes.llm_server import FakeCall, FakeLLMServer, RecordedRequest, Reply
 from tests.models.helpers import wire_tool_names as tool_names
 
 REPO = Path(__file__).resolve().parents[2]

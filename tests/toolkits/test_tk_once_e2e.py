@@ -21,7 +21,7 @@ import pytest
 from tk_fake_images import FakeImagesAPI, FakeServer
 from tk_helpers import add_image, ctx
 
-from tests.fakes.llm_server import FakeCall, FakeLLMServer, Reply
+from planner.testing import FakeCall, FakeLLMServer, Reply
 from toolkits.keyvault import LocalKeyVault
 from toolkits.store import open_store
 
