@@ -12,6 +12,7 @@ import anyio
 import typer
 from rich.console import Console
 
+from console.cli import register as register_console
 from gateway.cli import register as register_gateway
 from missions.app import App, AppSettings, open_app
 from missions.cli_durable import register as register_durable
@@ -49,6 +50,7 @@ app.add_typer(spaces_app, name="spaces")
 register_gateway(app)
 register_durable(app, missions_app)
 app.add_typer(personas_app, name="personas")
+register_console(app)
 console = Console()
 err = Console(stderr=True, soft_wrap=True)
 RunsDir = Annotated[Path, typer.Option(help="Where transcripts go")]
