@@ -31,7 +31,7 @@ def test_view_writes_one_self_contained_page(demo_transcript: Path, tmp_path: Pa
     assert all(u.startswith(("data:", "#")) for u in parser.urls), parser.urls
     assert "link" not in parser.tags  # style and script are inlined
     assert html.count("<section class='lane'") == 6
-    assert "data-sub-of='task-1'" in html and "id='call-data'" in html
+    assert "data-sub-of='task-1'" in html and 'id="call-data"' in html
 
 
 def test_view_names_an_unreadable_transcript(tmp_path: Path) -> None:
