@@ -201,36 +201,21 @@ def runs_list(
     limit: Annotated[int, typer.Option(help="How many, newest first")] = 20,
 ) -> None:
     """Recent runs: id, mission, times, stop reason, rounds, calls, tokens, cost."""
-    records = with_app(lambda opened: opened.runs.list_runs(mission, limit))
-    columns = ("run", "mission", "started (UTC)", "stop", "rounds", "calls", "tokens", "cost")
-    rows = [
-        (
-            r.id,
-            r.mission_id,
-            _when(r.started_at),
-            r.stop_reason or "running",
-            str(r.rounds),
-            str(r.tool_calls),
-            str(r.input_tokens + r.output_tokens),
-            f"${r.cost_usd:.4f}",
-        )
-        for r in records
-    ]
-    print_table("Mission runs", columns, rows)
+    from missions.runview import print_runs
+
+    print_runs(with_app(lambda opened: opened.runs.list_runs(mission, limit)))
 
 
 @runs_app.command("show")
 def runs_show(run_id: Annotated[str, typer.Argument(help="A run id")]) -> None:
-    """One run in full."""
+    """One run as its live summary showed it: answer, rounds, tool calls, sub-agents, usage."""
+    from missions.runview import print_run
+
     record = with_app(lambda opened: opened.runs.get_run(run_id))
     if record is None:
         _fail(f"no run {run_id}", 1)
         return
-    rows = [
-        (key, _when(value) if key.endswith("_at") else str(value))
-        for key, value in record.__dict__.items()
-    ]
-    print_table(f"Run {record.id}", ("field", "value"), rows)
+    print_run(record)
 
 
 def _print_proposals(items: list[Proposal]) -> None:
