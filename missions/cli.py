@@ -19,6 +19,7 @@ from missions.cli_durable import register as register_durable
 from missions.cli_durable import run_app_mission
 from missions.config import load_mission, mission_files
 from missions.errors import MissionConfigError
+from missions.otel_export import start_otlp_export
 from missions.planonly import approve, reject
 from missions.replaying import replay_file
 from missions.runner import MissionRun
@@ -62,6 +63,7 @@ def main_options(
 ) -> None:
     """Options for every command."""
     configure_logging(log_level)
+    start_otlp_export()
 
 
 def _fail(message: str, code: int = 2) -> None:
