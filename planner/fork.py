@@ -16,7 +16,7 @@ from planner.loop import PlannerLoopResult, run_planner_loop
 from planner.messages import ModelRequest, ModelResponse
 from planner.models.base import Model
 from planner.models.replay import ReplayModel
-from planner.replay import RecordedRun, replay_input
+from planner.replay import RecordedRun, recorded_tools, replay_input
 from planner.state import ReminderChannel
 from planner.tools import AnyToolSpec, ToolContext, ToolRegistry, ToolResult
 from planner.transcript import FileTranscript, Header, RequestEvent, ToolResultEvent
@@ -68,7 +68,7 @@ class ForkResult:
 def _recorded_results(run: RecordedRun, root: str) -> dict[tuple[str, str], ToolResult]:
     """Recorded results by (run id below the root, call id), so a new root id still finds them."""
     return {
-        (e.run_id.removeprefix(root), e.call_id): ToolResult(e.success, e.message, e.data)
+        (e.run_id.removeprefix(root), e.call_id): ToolResult(e.success, e.message, e.data, e.usage)
         for e in run.events
         if isinstance(e, ToolResultEvent)
     }
@@ -78,7 +78,7 @@ def fork_tools(
     run: RecordedRun, clock: ForkClock, new_root: str, live: ToolRegistry | None
 ) -> ToolRegistry:
     """Each recorded tool: its recorded result before the fork round, then live or recorded."""
-    base = replay_input(run).tools
+    base = recorded_tools(run)
     results = _recorded_results(run, str(run.started.loop.get("run_id", "")))
 
     def wrap(spec: AnyToolSpec) -> AnyToolSpec:
@@ -127,23 +127,27 @@ async def fork(
     clock = ForkClock(at)
     recorded = ReplayModel.from_events(run.events)
     live = model or recorded
-    base = replay_input(run, reminder_channel=reminder_channel)
-    root = f"{base.context.run_id or 'run'}-fork{at}-{secrets.token_hex(2)}"
+    root = f"{run.started.loop.get('run_id') or 'run'}-fork{at}-{secrets.token_hex(2)}"
 
     def subagent_model(_kind: str, path: str) -> Model | None:
         return ReplayModel.from_events(run.events, path) if clock.recorded else live
 
-    inp = replace(
-        base,
-        model=ForkModel(recorded, live, clock),
-        system_prompt=base.system_prompt if system_prompt is None else system_prompt,
-        tools=fork_tools(run, clock, root, tools),
-        context=replace(base.context, run_id=root),
-        subagent_model=subagent_model,
-        settings={**base.settings, "forked_from": str(parent), "fork_round": at},
-    )
     path = Path(out) if out is not None else fork_path(parent, at)
     header = Header(parent_transcript=str(parent), fork_round=at)
     with FileTranscript(path, header=header) as sink:
-        result = await run_planner_loop(replace(inp, transcript=sink))
+        base = replay_input(
+            run,
+            tools=fork_tools(run, clock, root, tools),
+            reminder_channel=reminder_channel,
+            transcript=sink,
+            subagent_model=subagent_model,
+        )
+        inp = replace(
+            base,
+            model=ForkModel(recorded, live, clock),
+            system_prompt=base.system_prompt if system_prompt is None else system_prompt,
+            context=replace(base.context, run_id=root),
+            settings={**base.settings, "forked_from": str(parent), "fork_round": at},
+        )
+        result = await run_planner_loop(inp)
     return ForkResult(result, path, root)

@@ -12,7 +12,7 @@ from pydantic import BaseModel
 from planner import PlannerLoopInput, PolicyGate, PolicyMode, ToolContext, ToolRegistry, ToolSpec
 from planner.loop import run_planner_loop
 from planner.models import ScriptedModel
-from planner.subagents import SubAgentSpec, read_only
+from planner.subagents import SubAgentSpec, read_only, with_subagents
 from planner.tools import AnyToolSpec, read_tools_are_parallel_safe
 from planner.transcript import FileTranscript
 
@@ -92,12 +92,12 @@ def demo_input(model: Any, **overrides: Any) -> PlannerLoopInput:
         "context": ToolContext(user_id="u1", space_id="s1", run_id="run-demo"),
         "policy": PolicyGate(mode=PolicyMode.ENFORCE),
         "is_parallel_safe": read_tools_are_parallel_safe,
-        "subagents": (SubAgentSpec("research", "Reads and sums up.", tools=read_only),),
         "max_rounds": 8,
         "settings": {"mission": "demo-review"},
     }
     fields.update(overrides)
-    return PlannerLoopInput(**fields)
+    kinds = (SubAgentSpec("research", "Reads and sums up.", tools=read_only),)
+    return with_subagents(PlannerLoopInput(**fields), kinds)
 
 
 async def record_demo(path: Path, run_id: str = "run-demo") -> Path:

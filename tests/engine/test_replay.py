@@ -78,7 +78,9 @@ async def test_live_tools_detect_changed_results(tmp_path: Path) -> None:
     async def shout(ctx: object, inp: EchoIn) -> EchoOut:
         return EchoOut(echoed=inp.text.upper())
 
-    changed = ToolSpec("demo.echo", "Echo the text back.", EchoIn, EchoOut, shout)
+    changed = ToolSpec(
+        "demo.echo", "Echo the text back.", EchoIn, EchoOut, shout, policy_hint="read"
+    )
     probe = Probe()
     live = ToolRegistry([changed, sleep_tool(probe), failing_tool()])
     report = await replay_run(RecordedRun.load(path), tools=live, reminder_channel=channel_v1())

@@ -1,0 +1,54 @@
+"""Checks that a value is plain JSON data a transcript can hold, without recursion."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+MAX_JSON_DEPTH = 64
+"""Deepest nesting of tool arguments and tool results the engine accepts."""
+
+_SCALARS = (str, bool, int, type(None))
+
+
+def json_problem(value: Any, max_depth: int = MAX_JSON_DEPTH) -> str | None:
+    """Why `value` is not plain JSON data within `max_depth` levels, or None when it is.
+
+    Plain JSON data is dicts with string keys, lists and tuples, strings, booleans, integers,
+    finite floats and None. The walk is iterative (no recursion limit) and visits each
+    container once, so shared sub-values cost nothing extra and a cycle is reported as one.
+    """
+    stack: list[tuple[Any, int, bool]] = [(value, 1, False)]
+    on_path: set[int] = set()
+    checked: set[int] = set()
+    while stack:
+        item, depth, leaving = stack.pop()
+        if leaving:
+            on_path.discard(id(item))
+            checked.add(id(item))
+            continue
+        if isinstance(item, _SCALARS):
+            continue
+        if isinstance(item, float):
+            if not math.isfinite(item):
+                return f"{item!r} is not a JSON number"
+            continue
+        if not isinstance(item, dict | list | tuple):
+            return f"a {type(item).__name__} is not JSON data"
+        ident = id(item)
+        if ident in on_path:
+            return "a value contains itself (a cycle)"
+        if ident in checked:
+            continue
+        if depth > max_depth:
+            return f"nested deeper than {max_depth} levels"
+        on_path.add(ident)
+        stack.append((item, depth, True))
+        if isinstance(item, dict):
+            for key, child in item.items():
+                if not isinstance(key, str):
+                    return f"a {type(key).__name__} key is not a JSON object key"
+                stack.append((child, depth + 1, False))
+        else:
+            stack.extend((child, depth + 1, False) for child in item)
+    return None
