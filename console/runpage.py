@@ -21,7 +21,7 @@ def render_run_page(view: RunView, *, standalone: bool = False, title: str = "")
         f"<div class='card'>{run_facts(view)}</div>"
         f"<h2>Answer</h2><div class='card answer' id='answer'>{esc(view.answer or '(no answer)')}"
         "</div>"
-        f"<h2>Usage per round</h2><div class='card'>{usage_table(view)}</div>"
+        f"<h2>Usage per round</h2><div class='card usage'>{usage_table(view)}</div>"
         "<h2>Timeline</h2>"
         "<div class='layout'><div class='timeline' id='timeline'>"
         f"{legend()}{axis(total)}{lanes(view, total)}</div>"
@@ -191,7 +191,8 @@ def call_row(view: RunView, c: CallView, total: float) -> str:
         f"data-key='{esc(c.key)}' data-round='{c.round}'"
     )
     bar = _bar(classes, c.tool, c.start_ms, c.end_ms, total, attrs)
-    row = _row(f"<div class='label' title='{esc(c.call_id)}'>{esc(c.tool)}</div>", bar)
+    label = f"{esc(c.tool)} <span class='cid'>{esc(c.call_id)}</span>"
+    row = _row(f"<div class='label' title='{esc(c.call_id)}'>{label}</div>", bar)
     if c.sub_run is None:
         return row
     sub = c.sub_run
