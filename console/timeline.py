@@ -7,7 +7,7 @@ event to its `tool_result` event.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, fields, is_dataclass
 from typing import Any
 
@@ -350,7 +350,8 @@ def _call_view(
     )
 
 
-def _ms(origin: float) -> Any:
+def _ms(origin: float) -> Callable[[float], float]:
+    """Seconds since the epoch to milliseconds since `origin`."""
     return lambda ts: round((ts - origin) * 1000.0, 3)
 
 

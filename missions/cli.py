@@ -23,8 +23,9 @@ from missions.otel_export import start_otlp_export
 from missions.planonly import approve, reject
 from missions.replaying import replay_file
 from missions.runner import MissionRun
+from missions.runview import out_console, print_summary
 from missions.store import Proposal
-from missions.summary import Progress, run_summary
+from missions.summary import Progress
 from personas.cli import personas_app
 from planner import StopReason
 from planner.errors import PlannerError
@@ -52,7 +53,7 @@ register_gateway(app)
 register_durable(app, missions_app)
 app.add_typer(personas_app, name="personas")
 register_console(app)
-console = Console()
+console = out_console()
 err = Console(stderr=True, soft_wrap=True)
 RunsDir = Annotated[Path, typer.Option(help="Where transcripts go")]
 
@@ -107,7 +108,7 @@ def _run_durable(path: Path, model: str | None, run_id: str | None, runs_dir: Pa
 
 
 def _finish(run: MissionRun) -> None:
-    console.print(run_summary(run))
+    print_summary(run)
     if run.result.stop_reason is StopReason.MODEL_ERROR:
         raise typer.Exit(1)
 
@@ -166,7 +167,7 @@ def demo(runs_dir: RunsDir = Path("runs")) -> None:
         highlight=False,
     )
     result = _run_durable(DEMO_MISSION, None, None, runs_dir)
-    console.print(run_summary(result))
+    print_summary(result)
     console.rule("replay")
     report = anyio.run(lambda: replay_file(result.transcript_path))
     if report.divergence is not None:

@@ -32,9 +32,9 @@ DROP_ORDER = ("tokens", "started (UTC)", "cost", "calls", "rounds", "stop", "mis
 
 
 def out_console() -> Console:
-    """stdout: rich on a terminal; when piped, lines are never wrapped at 80 columns."""
+    """stdout: rich on a terminal; when piped, printed lines are never wrapped at 80 columns."""
     probe = Console()
-    return probe if probe.is_terminal else Console(soft_wrap=True, width=10_000)
+    return probe if probe.is_terminal else Console(soft_wrap=True)
 
 
 def plain(out: Console, line: str) -> None:
@@ -168,6 +168,12 @@ def print_run(record: RunRecord, console: Console | None = None) -> None:
             plain(out, f"{key}\t{shown}")
         plain(out, f"transcript unreadable: {exc}")
         return
+    print_summary(run, out)
+
+
+def print_summary(run: MissionRun, console: Console | None = None) -> None:
+    """The run's summary: the rich panel on a terminal, plain unwrapped lines when piped."""
+    out = console or out_console()
     if out.is_terminal:
         out.print(run_summary(run))
         return
@@ -179,8 +185,8 @@ def summary_lines(run: MissionRun) -> list[str]:
     """The live summary as plain lines for a pipe: facts, tool calls, sub-agents, answer."""
     r, u = run.result, run.result.usage
     lines = [
+        f"Mission {run.mission_id}",
         f"run\t{run.run_id}",
-        f"mission\t{run.mission_id}",
         f"model\t{run.model_id}",
         f"stop reason\t{r.stop_reason.value}" + (f" ({r.error})" if r.error else ""),
         f"rounds\t{r.rounds}",

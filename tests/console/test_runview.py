@@ -74,3 +74,18 @@ def test_on_a_narrow_terminal_columns_go_before_the_run_id() -> None:
     assert fitting_columns(rows, 70)[0] == 0 and len(fitting_columns(rows, 70)) < 8
     assert len(fitting_columns(rows, 400)) == 8
     assert fitting_columns(rows, 10) == [0]
+
+
+def test_piped_cli_output_keeps_long_lines_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = Path(__file__).resolve().parents[2]
+    monkeypatch.chdir(root)
+    monkeypatch.setenv("MANA_VAR_DIR", str(tmp_path / "var"))
+    monkeypatch.delenv("MANA_DATABASE_URL", raising=False)
+    runs = tmp_path / ("a-rather-long-folder-name-so-that-paths-pass-eighty-columns" * 2)
+    done = CliRunner().invoke(app, ["demo", "--runs-dir", str(runs)])
+    assert done.exit_code == 0, done.output
+    lines = done.output.splitlines()
+    assert any(line.startswith(f"transcript\t{runs}") for line in lines)
+    assert any(line.startswith(f"replay of {runs}") and "identical" in line for line in lines)
