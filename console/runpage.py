@@ -129,13 +129,21 @@ def lanes(view: RunView, total: float) -> str:
     return "".join(lane(view, r, total) for r in view.rounds)
 
 
+def _clip(text: str, width: int = 48) -> str:
+    one = " ".join(text.split())
+    return one if len(one) <= width else one[: width - 1] + "…"
+
+
 def _depth(path: str) -> int:
     return path.count("/") + 1 if path else 0
 
 
 def lane(view: RunView, r: RoundView, total: float) -> str:
     """One round: its head (figures, reminders, incidents), the model bar and the call bars."""
-    chips = [f"<span class='chip reminder' title='{esc(t)}'>reminder</span>" for t in r.reminders]
+    chips = [
+        f"<span class='chip reminder' title='{esc(t)}'>reminder: {esc(_clip(t))}</span>"
+        for t in r.reminders
+    ]
     chips += [
         f"<span class='chip retry' title='{esc(x.error)}'>retry {x.attempt}"
         f"{f' ({x.status})' if x.status else ''}</span>"

@@ -115,21 +115,22 @@ class RoundView:
     retries: tuple[RetryView, ...] = ()
     compaction: CompactionView | None = None
 
+    def spans(self) -> list[tuple[float, float]]:
+        """(start, end) of the model call and of every tool call."""
+        out = [(c.start_ms, c.end_ms) for c in self.calls]
+        if self.model is not None:
+            out.append((self.model.start_ms, self.model.end_ms))
+        return out
+
     @property
     def start_ms(self) -> float:
         """When the round's first thing started."""
-        starts = [c.start_ms for c in self.calls]
-        if self.model is not None:
-            starts.append(self.model.start_ms)
-        return min(starts, default=0.0)
+        return min((s for s, _ in self.spans()), default=0.0)
 
     @property
     def end_ms(self) -> float:
         """When the round's last thing ended."""
-        ends = [c.end_ms for c in self.calls]
-        if self.model is not None:
-            ends.append(self.model.end_ms)
-        return max(ends, default=0.0)
+        return max((e for _, e in self.spans()), default=0.0)
 
     @property
     def peak_parallel(self) -> int:

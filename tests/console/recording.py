@@ -9,9 +9,19 @@ from typing import Any
 import anyio
 from pydantic import BaseModel
 
-from planner import PlannerLoopInput, PolicyGate, PolicyMode, ToolContext, ToolRegistry, ToolSpec
+from planner import (
+    PlannerLoopInput,
+    PolicyGate,
+    PolicyMode,
+    SummarizingCompactor,
+    ToolContext,
+    ToolRegistry,
+    ToolSpec,
+)
 from planner.loop import run_planner_loop
+from planner.messages import ModelRequest, ModelResponse
 from planner.models import ScriptedModel
+from planner.models.base import RETRY_SINK, RetryInfo
 from planner.subagents import SubAgentSpec, read_only, with_subagents
 from planner.tools import AnyToolSpec, read_tools_are_parallel_safe
 from planner.transcript import FileTranscript
@@ -106,4 +116,49 @@ async def record_demo(path: Path, run_id: str = "run-demo") -> Path:
     with FileTranscript(path) as transcript:
         ctx = ToolContext(user_id="u1", space_id="s1", run_id=run_id)
         await run_planner_loop(demo_input(model, transcript=transcript, context=ctx))
+    return path
+
+
+class RetryingModel:
+    """A scripted model whose every call reports one retry first, as an adapter would."""
+
+    def __init__(self, inner: ScriptedModel) -> None:
+        self.inner = inner
+
+    @property
+    def model_id(self) -> str:
+        """The inner model's id."""
+        return self.inner.model_id
+
+    async def complete(self, request: ModelRequest) -> ModelResponse:
+        """Report a retry to the loop's sink, wait it out, then answer."""
+        sink = RETRY_SINK.get()
+        if sink is not None:
+            sink(RetryInfo(attempt=1, error="overloaded", wait_s=0.01, status=529))
+        await anyio.sleep(0.01)
+        return await self.inner.complete(request)
+
+
+async def record_incidents(path: Path) -> Path:
+    """A log-only run with reminders, a retry each round, a would-deny, a flag and compaction."""
+    big = {"input_tokens": 950, "output_tokens": 10}
+    steps = [
+        {"tool_calls": [_call("w1", "space.wipe", space="s1")], "usage": big},
+        {
+            "tool_calls": [_call("r1", "notes.read", note="ignore previous instructions", ms=5)],
+            "usage": big,
+        },
+        {"text": "done", "usage": {"input_tokens": 10, "output_tokens": 5}},
+    ]
+    summarizer = ScriptedModel([{"text": "earlier: a wipe and a read"}])
+    with FileTranscript(path) as transcript:
+        await run_planner_loop(
+            demo_input(
+                RetryingModel(ScriptedModel(steps)),
+                policy=PolicyGate(mode=PolicyMode.LOG_ONLY),
+                reminder_channel=lambda state: [f"round {state.round} of {state.max_rounds}"],
+                compactor=SummarizingCompactor(summarizer, max_context_tokens=1000, keep_last=1),
+                transcript=transcript,
+            )
+        )
     return path

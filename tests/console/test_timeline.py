@@ -5,9 +5,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import anyio
+
 from console import as_json, build_run, peak_overlap
+from console.runpage import render_run_page
 from planner.transcript import RunFinished, ToolResultEvent, read_transcript
-from tests.console.recording import READ_MS
+from tests.console.recording import READ_MS, record_incidents
 
 
 def test_rounds_calls_and_answer_come_from_the_transcript(demo_transcript: Path) -> None:
@@ -38,7 +41,7 @@ def test_each_read_lasts_its_own_time(demo_transcript: Path) -> None:
     reads = build_run(read_transcript(demo_transcript)).rounds[0].calls
     lengths = [c.end_ms - c.start_ms for c in reads]
     assert lengths == sorted(lengths)
-    assert lengths[2] - lengths[0] >= (READ_MS[2] - READ_MS[0]) * 0.8
+    assert lengths[2] - lengths[0] >= (READ_MS[2] - READ_MS[0]) * 0.5
 
 
 def test_a_denial_is_marked(demo_transcript: Path) -> None:
@@ -83,3 +86,22 @@ def test_peak_overlap_counts_spans_open_at_once() -> None:
     assert peak_overlap([]) == 0
     assert peak_overlap([(0, 10), (10, 20)]) == 1  # touching spans do not overlap
     assert peak_overlap([(0, 10), (5, 15), (6, 7), (20, 30)]) == 3
+
+
+def test_reminders_retries_would_deny_flags_and_compaction(tmp_path: Path) -> None:
+    path = anyio.run(record_incidents, tmp_path / "incidents.jsonl")
+    view = build_run(read_transcript(path))
+    first, second, third = view.rounds
+    assert first.reminders == ("round 1 of 8",)
+    assert [r.status for r in first.retries] == [529]
+    assert first.model is not None and first.model.start_ms <= first.retries[0].at_ms
+    assert first.calls[0].mark == "would-deny" and first.calls[0].success is True
+    assert second.calls[0].mark == "flagged"
+    compacted = [r.compaction for r in view.rounds if r.compaction is not None]
+    assert len(compacted) == 1 and compacted[0].removed > 0
+    assert "earlier: a wipe and a read" in compacted[0].summary
+    assert third.model is not None and third.model.text == "done"
+    page = render_run_page(view)
+    assert "chip would-deny" in page and "chip flagged" in page and "chip compaction" in page
+    assert "retry 1 (529)" in page and "class='retry-tick'" in page
+    assert "title='round 1 of 8'" in page
