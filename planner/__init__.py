@@ -4,7 +4,6 @@ from planner.compaction import Compactor, SummarizingCompactor
 from planner.diff import DiffReport, diff_transcripts
 from planner.dispatch import (
     PARALLEL_TOOL_BATCH_SIZE,
-    CallSetup,
     ExecutedCall,
     RoundDispatch,
     dispatch_call,
@@ -21,7 +20,6 @@ from planner.tools import ToolContext, ToolRegistry, ToolResult, ToolSpec
 __all__ = [
     "DEFAULT_SUBAGENTS",
     "PARALLEL_TOOL_BATCH_SIZE",
-    "CallSetup",
     "Compactor",
     "DiffReport",
     "ExecutedCall",

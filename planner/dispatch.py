@@ -64,10 +64,6 @@ class RoundDispatch:
     path: str = ""
 
 
-CallSetup = RoundDispatch
-"""The same setup, under the name that reads better for a single call."""
-
-
 def error_result(message: str) -> ToolResult:
     """An error result the model reads and can react to."""
     return ToolResult(success=False, message=message)
@@ -167,19 +163,8 @@ def _runs_in_parallel(calls: Sequence[ToolCall], setup: RoundDispatch) -> bool:
 
 async def dispatch_call(setup: RoundDispatch, call: ToolCall, round_no: int = 0) -> ExecutedCall:
     """One call through the whole pipeline; any failure is an error result, never a raise."""
-    call = checked_call(call)
     start = time.perf_counter()
-    _record(
-        setup,
-        ToolCallEvent(
-            run_id=setup.run_id,
-            path=setup.path,
-            round=round_no,
-            call_id=call.id,
-            name=call.name,
-            arguments=call.arguments,
-        ),
-    )
+    call = _record_call(setup, checked_call(call), round_no)
     try:
         result, decision = await _run(setup, call, round_no)
     except Exception as exc:  # a broken gate or registry must not end the caller's run
@@ -244,6 +229,20 @@ def validate(spec: AnyToolSpec, arguments: dict[str, Any]) -> ToolResult | Prepa
         return error_result(validation_message(exc))
 
 
+def _record_call(setup: RoundDispatch, call: ToolCall, round_no: int) -> ToolCall:
+    """Write the tool_call event; arguments the transcript refuses become an arguments error."""
+    fields = {"run_id": setup.run_id, "path": setup.path, "round": round_no}
+    try:
+        _record(
+            setup,
+            ToolCallEvent(**fields, call_id=call.id, name=call.name, arguments=call.arguments),
+        )
+    except TranscriptError as exc:
+        call = call.model_copy(update={"arguments": {}, "arguments_error": f"arguments: {exc}"})
+        _record(setup, ToolCallEvent(**fields, call_id=call.id, name=call.name))
+    return call
+
+
 def _record_result(
     setup: RoundDispatch, call: ToolCall, round_no: int, result: ToolResult, duration_ms: float
 ) -> ToolResult:
@@ -262,7 +261,8 @@ def _record_result(
     try:
         _record(setup, event)
     except TranscriptError as exc:
-        result = error_result(f"tool {call.name} returned output the transcript refuses: {exc}")
+        message = f"tool {call.name} returned output the transcript refuses: {exc}"
+        result = ToolResult(success=False, message=message, usage=result.usage)
         _record(
             setup,
             event.model_copy(update={"success": False, "message": result.message, "data": None}),

@@ -8,7 +8,7 @@ from typing import Any
 MAX_JSON_DEPTH = 64
 """Deepest nesting of tool arguments and tool results the engine accepts."""
 
-_SCALARS = (str, bool, int, type(None))
+_SCALARS = (bool, int, type(None))
 
 
 def json_problem(value: Any, max_depth: int = MAX_JSON_DEPTH) -> str | None:
@@ -26,6 +26,10 @@ def json_problem(value: Any, max_depth: int = MAX_JSON_DEPTH) -> str | None:
         if leaving:
             on_path.discard(id(item))
             checked.add(id(item))
+            continue
+        if isinstance(item, str):
+            if not _is_utf8(item):
+                return "a string holds a lone surrogate (not UTF-8 text)"
             continue
         if isinstance(item, _SCALARS):
             continue
@@ -48,7 +52,20 @@ def json_problem(value: Any, max_depth: int = MAX_JSON_DEPTH) -> str | None:
             for key, child in item.items():
                 if not isinstance(key, str):
                     return f"a {type(key).__name__} key is not a JSON object key"
+                if not _is_utf8(key):
+                    return "a key holds a lone surrogate (not UTF-8 text)"
                 stack.append((child, depth + 1, False))
         else:
             stack.extend((child, depth + 1, False) for child in item)
     return None
+
+
+def _is_utf8(text: str) -> bool:
+    """False for a string that UTF-8 cannot encode (it holds a lone surrogate)."""
+    if text.isascii():
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
