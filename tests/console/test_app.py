@@ -93,3 +93,26 @@ def test_personas_link_each_session_to_its_run_page(client: TestClient, world: W
     assert f"href='/runs/{world.session}'" in page and "maya" in page
     run = client.get(f"/runs/{world.session}")
     assert run.status_code == 200 and "data-call-id='task-1'" in run.text
+
+
+def test_the_persona_page_draws_its_charts(world: World) -> None:
+    with TestClient(create_app(world.settings)) as c:
+        page = c.get("/personas").text
+    assert page.count("src='data:image/png;base64,") == 3
+
+
+def test_the_console_command_binds_localhost_8377_by_default(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import uvicorn
+    from typer.testing import CliRunner
+
+    from missions.cli import app
+
+    calls: list[dict[str, object]] = []
+    monkeypatch.setattr(uvicorn, "run", lambda _app, **kw: calls.append(kw))
+    assert CliRunner().invoke(app, ["console"]).exit_code == 0
+    assert (
+        CliRunner().invoke(app, ["console", "--host", "0.0.0.0", "--port", "9000"]).exit_code == 0
+    )
+    assert [(c["host"], c["port"]) for c in calls] == [("127.0.0.1", 8377), ("0.0.0.0", 9000)]
