@@ -102,7 +102,6 @@ async def dispatch_round(
     round_no: int, calls: Sequence[ToolCall], setup: RoundDispatch
 ) -> list[ExecutedCall]:
     """Run one round's calls through the pipeline; results come back in source order."""
-    calls = [checked_call(c) for c in calls]
     if len(calls) > 1 and _runs_in_parallel(calls, setup):
         return await _in_window(round_no, calls, setup)
     done = []
