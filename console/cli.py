@@ -61,6 +61,9 @@ def fork_command(
         str | None, typer.Option(help="A new system prompt: TEXT, or @FILE")
     ] = None,
     live_tools: Annotated[bool, typer.Option(help="Run the real tools from ROUND on")] = False,
+    allow_writes: Annotated[
+        bool, typer.Option(help="With --live-tools, let write tools change data too")
+    ] = False,
     out: Annotated[Path | None, typer.Option("-o", "--out", help="The new transcript")] = None,
     runs_dir: Annotated[Path, typer.Option(help="Where transcripts go")] = Path("runs"),
 ) -> None:
@@ -80,6 +83,7 @@ def fork_command(
                 system_prompt=system_prompt,
                 live_tools=live_tools,
                 out=out,
+                allow_writes=allow_writes,
                 settings=AppSettings.from_env(runs_dir),
             )
         )

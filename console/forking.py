@@ -12,6 +12,7 @@ from planner.fork import ForkResult, fork
 from planner.models.base import Model
 from planner.models.spec import from_spec
 from planner.replay import RecordedRun
+from planner.replay import live_tools as refusing_writes
 from reminders import build_channel
 
 
@@ -45,9 +46,11 @@ async def fork_file(
     system_prompt: str | None,
     live_tools: bool,
     out: Path | None,
+    allow_writes: bool = False,
     settings: AppSettings,
 ) -> ForkResult:
-    """Fork a mission transcript with its recorded reminders and, if asked, the app's tools."""
+    """Fork a mission transcript with its recorded reminders and, if asked, the app's tools
+    (reads live; writes refuse, as in `replay --live-tools`, unless `allow_writes`)."""
     run = RecordedRun.load(path)
     recorded = run.started.settings
     channel = build_channel(recorded.get("reminders") or {}, f"{path}: reminders")
@@ -61,6 +64,7 @@ async def fork_file(
             if mission_path:
                 cfg = load_mission(mission_path)
                 tools = tools.filter(lambda s: cfg.selects(s.name))
+            tools = refusing_writes(tools, allow_writes)
         try:
             return await fork(
                 path,

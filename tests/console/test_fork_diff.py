@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import anyio
 import pytest
 from typer.testing import CliRunner
 
@@ -17,6 +18,7 @@ from planner.fork import fork
 from planner.models import ScriptedModel
 from planner.transcript import Header, ToolResultEvent, read_transcript
 from tests.console.recording import ReadIn, ReadOut, record_demo
+from tests.console.world import build_world
 
 
 def _answer(text: str) -> list[dict[str, Any]]:
@@ -127,3 +129,25 @@ def test_fork_and_diff_on_the_command_line(demo_transcript: Path, tmp_path: Path
         app, ["fork", str(demo_transcript), "--at", "0", "--model", f"scripted:{steps}"]
     )
     assert refused.exit_code == 2 and "--at 0" in refused.output
+
+
+def test_fork_with_live_tools_runs_reads_and_refuses_writes_unless_allowed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world = anyio.run(build_world, tmp_path)
+    monkeypatch.setenv("MANA_VAR_DIR", str(world.settings.var_dir))
+    monkeypatch.delenv("MANA_DATABASE_URL", raising=False)
+    transcript = world.settings.runs_dir / "notes-digest" / f"{world.digest_run}.jsonl"
+    steps = tmp_path / "live.json"
+    calls = [
+        {"id": "s1", "name": "notes.search", "arguments": {"query": "plants"}},
+        {"id": "c1", "name": "todo.create", "arguments": {"title": "Live write"}},
+    ]
+    steps.write_text(json.dumps([{"tool_calls": calls}, {"text": "live done"}]))
+    out = tmp_path / "live-fork.jsonl"
+    args = ["fork", str(transcript), "--at", "1", "--model", f"scripted:{steps}", "--live-tools"]
+    done = CliRunner().invoke(app, [*args, "-o", str(out)])
+    assert done.exit_code == 0, done.output
+    results = {e.call_id: e for e in read_transcript(out) if isinstance(e, ToolResultEvent)}
+    assert results["s1"].success and "matches" in json.dumps(results["s1"].data)
+    assert not results["c1"].success and "--allow-writes" in results["c1"].message
