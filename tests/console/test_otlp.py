@@ -76,8 +76,10 @@ def test_a_cli_run_exports_its_spans_over_otlp(
         "MANA_VAR_DIR": str(tmp_path / "var"),
     }
     env.pop("MANA_DATABASE_URL", None)
+    script = Path(sys.executable).with_name("mana-planner")
+    command = [str(script)] if script.exists() else [sys.executable, "-m", "missions.cli"]
     done = subprocess.run(
-        [sys.executable, "-m", "missions.cli", "demo", "--runs-dir", str(tmp_path / "runs")],
+        [*command, "demo", "--runs-dir", str(tmp_path / "runs")],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=240,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr[-2000:]
