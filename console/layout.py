@@ -55,8 +55,8 @@ def ms_text(ms: float) -> str:
 def badge(stop_reason: str | None) -> str:
     """A coloured badge for a stop reason or status."""
     text = stop_reason or "running"
-    kind = {"assistant_stop": "ok", "no_tool_calls": "ok", "finished": "ok", "running": "run"}
-    cls = kind.get(text, "bad")
+    ok = ("assistant_stop", "no_tool_calls", "finished", "approved")
+    cls = "ok" if text in ok else ("run" if text in ("running", "pending") else "bad")
     return f'<span class="badge {cls}">{esc(text)}</span>'
 
 

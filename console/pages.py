@@ -85,7 +85,7 @@ def proposals_page(proposals: list[Proposal], csrf: str, notice: str = "", error
         return [
             [
                 f"<span class='mono'>{esc(p.id)}</span>",
-                badge("finished" if p.status == "approved" else p.status),
+                badge(p.status),
                 esc(p.mission_id),
                 _link(p.run_id),
                 f"<span class='mono'>{esc(p.tool)}</span>",
@@ -110,7 +110,7 @@ def proposals_page(proposals: list[Proposal], csrf: str, notice: str = "", error
         f"<h2>Pending ({len(pending)})</h2><div class='card' id='pending'>"
         f"{table([*columns[:-1], 'decide'], rows(pending, True))}</div>"
         f"<h2>Decided ({len(decided)})</h2><div class='card' id='decided'>"
-        f"{table(columns, rows(decided, False))}</div>"
+        f"{table(columns, rows(decided, False)) if decided else '<p>None yet.</p>'}</div>"
     )
     return page("Proposals", html)
 
@@ -118,7 +118,8 @@ def proposals_page(proposals: list[Proposal], csrf: str, notice: str = "", error
 def personas_page(data: ReportData, *, charts: bool = True) -> str:
     """The persona report: figures per persona, the charts, and every session linked."""
     columns, rows = table_rows(data)
-    figures = table([*columns], [[esc(v) for v in row] for row in rows])
+    numeric = frozenset({1, 2, 3, 4, 5, 6, 8})
+    figures = table(columns, [[esc(v) for v in row] for row in rows], numeric=numeric)
     images = ""
     if charts:
         pngs = (
