@@ -13,10 +13,17 @@ from rich.table import Table
 from missions.runner import MissionRun
 from missions.store import RunRecord
 from missions.summary import run_summary, subagent_lines
-from planner import PolicyDecision, PolicyMode, StopReason, ToolCall, ToolResult, Usage
-from planner.dispatch import ExecutedCall
-from planner.errors import PlannerError
-from planner.loop import PlannerLoopResult
+from planner import (
+    ExecutedCall,
+    PlannerError,
+    PlannerLoopResult,
+    PolicyDecision,
+    PolicyMode,
+    StopReason,
+    ToolCall,
+    ToolResult,
+    Usage,
+)
 from planner.transcript import (
     PolicyEvent,
     RunFinished,
