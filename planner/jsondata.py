@@ -18,6 +18,8 @@ def json_problem(value: Any, max_depth: int = MAX_JSON_DEPTH) -> str | None:
     finite floats and None. The walk is iterative (no recursion limit) and visits each
     container once, so shared sub-values cost nothing extra and a cycle is reported as one.
     """
+    if type(value) is dict and _flat_and_plain(value):
+        return None
     stack: list[tuple[Any, int, bool]] = [(value, 1, False)]
     on_path: set[int] = set()
     checked: set[int] = set()
@@ -68,4 +70,21 @@ def _is_utf8(text: str) -> bool:
         text.encode("utf-8")
     except UnicodeEncodeError:
         return False
+    return True
+
+
+def _flat_and_plain(value: dict[Any, Any]) -> bool:
+    """The common case, decided fast: ASCII keys, scalar values, finite floats."""
+    for key, item in value.items():
+        if type(key) is not str or not key.isascii():
+            return False
+        kind = type(item)
+        if kind is str:
+            if not item.isascii():
+                return False
+        elif kind is float:
+            if item - item != 0:  # NaN and infinities
+                return False
+        elif kind is not int and kind is not bool and item is not None:
+            return False
     return True

@@ -260,7 +260,16 @@ def _kind(event: EventBase) -> str:
 
 
 def parse_event(line: str | bytes) -> TranscriptEvent:
-    """Parse one JSON line into its typed event (ValueError or ValidationError when bad)."""
+    """Parse one JSON line into its typed event (ValueError or ValidationError when bad).
+
+    The fast parser stops at about 200 levels of nesting; deeper lines (which the writer
+    writes up to its own limit) go through the standard library's parser instead.
+    """
+    try:
+        return _EVENT_ADAPTER.validate_json(line)
+    except ValidationError as exc:
+        if "recursion limit" not in str(exc.errors()[0].get("msg", "")):
+            raise
     return _EVENT_ADAPTER.validate_python(json.loads(line))
 
 
@@ -395,4 +404,6 @@ def _within(run: str, other: str) -> bool:
 def _first_problem(exc: ValidationError) -> str:
     err = exc.errors()[0]
     where = ".".join(str(x) for x in err.get("loc", ())) or "line"
+    if err.get("type") == "json_invalid":
+        return f"not valid JSON: {err.get('msg')}"
     return f"{where}: {err.get('msg')}"
