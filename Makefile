@@ -1,7 +1,7 @@
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
-PACKAGES := planner reminders missions toolkits gateway personas
+PACKAGES := planner reminders missions toolkits gateway personas console
 
 .PHONY: install test lint demo personas-demo bench clean fuzz
 

@@ -12,6 +12,7 @@ import anyio
 import typer
 from rich.console import Console
 
+from console.cli import register as register_console
 from gateway.cli import register as register_gateway
 from missions.app import App, AppSettings, open_app, tool_catalog
 from missions.checks import preflight
@@ -20,13 +21,15 @@ from missions.cli_durable import run_app_mission
 from missions.cli_tools import register as register_tools
 from missions.cli_tools import register_validate
 from missions.config import load_mission
+from missions.otel_export import start_otlp_export
 from missions.planonly import approve, reject
 from missions.replaying import replay_file
 from missions.runner import MissionRun, with_model_options
+from missions.runview import out_console, print_summary
 from missions.scaffold import register as register_scaffold
 from missions.shipped import DEMO_MISSION_ID, find_mission, shipped_mission
 from missions.store import Proposal
-from missions.summary import Progress, run_summary
+from missions.summary import Progress
 from personas.cli import personas_app
 from planner import StopReason
 from planner.errors import PlannerError
@@ -55,7 +58,8 @@ register_gateway(app)
 register_durable(app, missions_app)
 register_scaffold(app)
 app.add_typer(personas_app, name="personas")
-console = Console()
+register_console(app)
+console = out_console()
 err = Console(stderr=True, soft_wrap=True)
 RunsDir = Annotated[Path, typer.Option(help="Where transcripts go")]
 
@@ -66,6 +70,7 @@ def main_options(
 ) -> None:
     """Options for every command."""
     configure_logging(log_level)
+    start_otlp_export()
 
 
 def _fail(message: str, code: int = 2) -> None:
@@ -114,7 +119,7 @@ def _run_durable(
 
 
 def _finish(run: MissionRun) -> None:
-    console.print(run_summary(run))
+    print_summary(run)
     if run.result.stop_reason is StopReason.MODEL_ERROR:
         raise typer.Exit(1)
 
@@ -177,7 +182,7 @@ def demo(runs_dir: RunsDir = Path("runs")) -> None:
         highlight=False,
     )
     result = _run_durable(DEMO_MISSION, None, None, runs_dir)
-    console.print(run_summary(result))
+    print_summary(result)
     console.rule("replay")
     report = anyio.run(lambda: replay_file(result.transcript_path))
     if report.divergence is not None:
@@ -196,36 +201,21 @@ def runs_list(
     limit: Annotated[int, typer.Option(help="How many, newest first")] = 20,
 ) -> None:
     """Recent runs: id, mission, times, stop reason, rounds, calls, tokens, cost."""
-    records = with_app(lambda opened: opened.runs.list_runs(mission, limit))
-    columns = ("run", "mission", "started (UTC)", "stop", "rounds", "calls", "tokens", "cost")
-    rows = [
-        (
-            r.id,
-            r.mission_id,
-            _when(r.started_at),
-            r.stop_reason or "running",
-            str(r.rounds),
-            str(r.tool_calls),
-            str(r.input_tokens + r.output_tokens),
-            f"${r.cost_usd:.4f}",
-        )
-        for r in records
-    ]
-    print_table("Mission runs", columns, rows)
+    from missions.runview import print_runs
+
+    print_runs(with_app(lambda opened: opened.runs.list_runs(mission, limit)))
 
 
 @runs_app.command("show")
 def runs_show(run_id: Annotated[str, typer.Argument(help="A run id")]) -> None:
-    """One run in full."""
+    """One run as its live summary showed it: answer, rounds, tool calls, sub-agents, usage."""
+    from missions.runview import print_run
+
     record = with_app(lambda opened: opened.runs.get_run(run_id))
     if record is None:
         _fail(f"no run {run_id}", 1)
         return
-    rows = [
-        (key, _when(value) if key.endswith("_at") else str(value))
-        for key, value in record.__dict__.items()
-    ]
-    print_table(f"Run {record.id}", ("field", "value"), rows)
+    print_run(record)
 
 
 def _print_proposals(items: list[Proposal]) -> None:

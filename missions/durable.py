@@ -38,7 +38,14 @@ from dbos import DBOS, DBOSConfig, SetWorkflowID
 from pydantic import BaseModel, ValidationError
 
 from missions.config import MissionConfig, load_mission
-from missions.runner import EventSink, MissionRun, TeeTranscript, build_input, new_run_id
+from missions.runner import (
+    EventSink,
+    MissionRun,
+    TeeTranscript,
+    build_input,
+    new_run_id,
+    span_sink,
+)
 from missions.subagents import subagent_specs
 from planner import (
     ModelError,
@@ -512,7 +519,7 @@ class DBOSEngine:
                         DurableModel(model),
                         run_id,
                         space,
-                        TeeTranscript(file, self._sinks.get(run_id)),
+                        TeeTranscript(file, self._sinks.get(run_id), span_sink(cfg.id)),
                         mission_path,
                     )
                     kinds = subagent_specs(cfg)

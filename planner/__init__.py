@@ -1,6 +1,7 @@
 """mana-planner's engine: the planner loop, tools, policy gate, transcripts and replay."""
 
 from planner.compaction import Compactor, SummarizingCompactor
+from planner.diff import DiffReport, diff_transcripts
 from planner.dispatch import (
     PARALLEL_TOOL_BATCH_SIZE,
     ExecutedCall,
@@ -8,6 +9,7 @@ from planner.dispatch import (
     dispatch_call,
 )
 from planner.errors import ModelError, PlannerError, ToolError
+from planner.fork import ForkResult, fork
 from planner.functions import tool
 from planner.loop import PlannerLoopInput, PlannerLoopResult, run_planner_loop
 from planner.messages import Message, ModelRequest, ModelResponse, ToolCall, Usage
@@ -21,7 +23,9 @@ __all__ = [
     "DEFAULT_SUBAGENTS",
     "PARALLEL_TOOL_BATCH_SIZE",
     "Compactor",
+    "DiffReport",
     "ExecutedCall",
+    "ForkResult",
     "LastCall",
     "LoopState",
     "Message",
@@ -48,7 +52,9 @@ __all__ = [
     "ToolSpec",
     "Usage",
     "UserPolicySettings",
+    "diff_transcripts",
     "dispatch_call",
+    "fork",
     "run_planner_loop",
     "shipped_config",
     "shipped_configs",

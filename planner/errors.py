@@ -31,6 +31,10 @@ class TranscriptError(PlannerError):
     """A transcript file is unreadable; the message names file:line and the problem."""
 
 
+class ForkError(PlannerError):
+    """A fork cannot start: the round is not in the transcript; the message names both."""
+
+
 class MissingApiKeyError(ConfigError):
     """A model provider needs an API key and its environment variable is not set."""
 
