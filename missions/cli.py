@@ -1,4 +1,9 @@
-"""The `mana-planner` command line."""
+"""The missions' commands: run, replay, demo, `missions`, `runs` and `proposals`.
+
+`register(app)` mounts them all (with the durable ones of missions/cli_durable.py);
+`register_records(app)` only `runs` and `proposals`. Implementation modules are imported inside
+the commands, so mounting them costs no more than importing typer.
+"""
 
 from __future__ import annotations
 
@@ -6,60 +11,43 @@ import json
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
-import anyio
 import typer
 from rich.console import Console
 
-from gateway.cli import register as register_gateway
-from missions.app import App, AppSettings, open_app
-from missions.cli_durable import register as register_durable
-from missions.cli_durable import run_app_mission
-from missions.config import load_mission, mission_files
-from missions.errors import MissionConfigError
-from missions.planonly import approve, reject
-from missions.replaying import replay_file
-from missions.runner import MissionRun
-from missions.store import Proposal
-from missions.summary import Progress, run_summary
-from personas.cli import personas_app
-from planner import StopReason
-from planner.errors import PlannerError
-from planner.logging import configure_logging
-from toolkits.cli import media_app, print_table, spaces_app, tools_app
-from toolkits.errors import StoreError, ToolkitError
-from toolkits.seed import SeedSummary, seed_demo
+if TYPE_CHECKING:
+    from missions.app import App
+    from missions.runner import MissionRun
+    from missions.store import Proposal
 
 DEMO_MISSION = Path("configs/missions/weekly-review.toml")
 T = TypeVar("T")
 
-app = typer.Typer(
-    help="mana-planner: run, schedule and replay agent missions.", no_args_is_help=True
-)
 missions_app = typer.Typer(help="Mission files.", no_args_is_help=True)
 runs_app = typer.Typer(help="Recorded mission runs.", no_args_is_help=True)
 proposals_app = typer.Typer(help="Writes proposed by plan-only missions.", no_args_is_help=True)
-app.add_typer(missions_app, name="missions")
-app.add_typer(runs_app, name="runs")
-app.add_typer(proposals_app, name="proposals")
-app.add_typer(tools_app, name="tools")
-app.add_typer(media_app, name="media")
-app.add_typer(spaces_app, name="spaces")
-register_gateway(app)
-register_durable(app, missions_app)
-app.add_typer(personas_app, name="personas")
 console = Console()
 err = Console(stderr=True, soft_wrap=True)
 RunsDir = Annotated[Path, typer.Option(help="Where transcripts go")]
 
 
-@app.callback()
-def main_options(
-    log_level: Annotated[str, typer.Option(help="debug, info, warning or error")] = "warning",
-) -> None:
-    """Options for every command."""
-    configure_logging(log_level)
+def register(app: typer.Typer) -> None:
+    """Mount every missions command on `app`: run, replay, demo, schedule and the groups."""
+    from missions.cli_durable import register as register_durable
+
+    app.command()(run)
+    app.command()(replay)
+    app.command()(demo)
+    app.add_typer(missions_app, name="missions")
+    register_records(app)
+    register_durable(app, missions_app)
+
+
+def register_records(app: typer.Typer) -> None:
+    """Mount `runs` and `proposals`: reading the run store needs no durable engine."""
+    app.add_typer(runs_app, name="runs")
+    app.add_typer(proposals_app, name="proposals")
 
 
 def _fail(message: str, code: int = 2) -> None:
@@ -70,45 +58,45 @@ def _fail(message: str, code: int = 2) -> None:
 def with_app(work: Callable[[App], Awaitable[T]], runs_dir: Path = Path("runs")) -> T:
     """Open the app (store, vault, run store, tools), run `work`, close; errors exit 2."""
 
+    import anyio
+
+    from missions.app import AppSettings, open_app
+
     async def go() -> T:
         async with open_app(AppSettings.from_env(runs_dir)) as opened:
             return await work(opened)
 
-    try:
-        return anyio.run(go)
-    except (PlannerError, StoreError, ToolkitError) as exc:
-        _fail(str(exc))
-        raise  # unreachable: _fail exits
+    return anyio.run(go)
 
 
 def _run_durable(path: Path, model: str | None, run_id: str | None, runs_dir: Path) -> MissionRun:
     """Run a mission file as a durable DBOS workflow (resuming `run_id` if it was killed)."""
+    import anyio
+
+    from missions.app import AppSettings
+    from missions.cli_durable import run_app_mission
+    from missions.config import load_mission
+    from missions.summary import Progress
+
     progress = Progress(console) if console.is_terminal else None
     settings = AppSettings.from_env(runs_dir)
-    try:
-        cfg = load_mission(path)
-        return anyio.run(
-            lambda: run_app_mission(
-                settings,
-                cfg,
-                mission_path=path,
-                model_spec=model,
-                run_id=run_id,
-                on_event=progress,
-            )
+    cfg = load_mission(path)
+    return anyio.run(
+        lambda: run_app_mission(
+            settings, cfg, mission_path=path, model_spec=model, run_id=run_id, on_event=progress
         )
-    except (PlannerError, StoreError, ToolkitError) as exc:
-        _fail(str(exc))
-        raise  # unreachable: _fail exits
+    )
 
 
 def _finish(run: MissionRun) -> None:
+    from missions.summary import run_summary
+    from planner import StopReason
+
     console.print(run_summary(run))
     if run.result.stop_reason is StopReason.MODEL_ERROR:
         raise typer.Exit(1)
 
 
-@app.command()
 def run(
     mission: Annotated[Path, typer.Argument(help="A mission TOML file")],
     model: Annotated[str | None, typer.Option(help="Model spec overriding the file's")] = None,
@@ -121,17 +109,17 @@ def run(
     _finish(_run_durable(mission, model, run_id, runs_dir))
 
 
-@app.command()
 def replay(
     transcript: Annotated[Path, typer.Argument(help="A transcript .jsonl file")],
     live_tools: Annotated[bool, typer.Option(help="Run the real tools again")] = False,
 ) -> None:
     """Re-run a transcript offline; print `identical` or the first divergence."""
-    try:
-        report = anyio.run(lambda: replay_file(transcript, live_tools, AppSettings.from_env()))
-    except (PlannerError, StoreError, ToolkitError) as exc:
-        _fail(str(exc), 2)
-        return
+    import anyio
+
+    from missions.app import AppSettings
+    from missions.replaying import replay_file
+
+    report = anyio.run(lambda: replay_file(transcript, live_tools, AppSettings.from_env()))
     if report.divergence is None:
         console.print(f"identical ({report.requests_compared} requests)")
         return
@@ -141,9 +129,14 @@ def replay(
     raise typer.Exit(1)
 
 
-@app.command()
 def demo(runs_dir: RunsDir = Path("runs")) -> None:
     """Seed demo data, run the weekly-review mission offline, then replay its transcript."""
+    import anyio
+
+    from missions.config import load_mission
+    from missions.replaying import replay_file
+    from missions.summary import run_summary
+    from toolkits.seed import SeedSummary, seed_demo
 
     async def seed(opened: App) -> SeedSummary:
         cfg = load_mission(DEMO_MISSION)
@@ -173,6 +166,9 @@ def validate(
     ),
 ) -> None:
     """Check mission files; print every problem with file and field."""
+    from missions.config import load_mission, mission_files
+    from missions.errors import MissionConfigError
+
     files = mission_files(target)
     if not files:
         _fail(f"{target}: no mission files")
@@ -199,6 +195,8 @@ def runs_list(
     limit: Annotated[int, typer.Option(help="How many, newest first")] = 20,
 ) -> None:
     """Recent runs: id, mission, times, stop reason, rounds, calls, tokens, cost."""
+    from toolkits.cli import print_table
+
     records = with_app(lambda opened: opened.runs.list_runs(mission, limit))
     columns = ("run", "mission", "started (UTC)", "stop", "rounds", "calls", "tokens", "cost")
     rows = [
@@ -220,6 +218,8 @@ def runs_list(
 @runs_app.command("show")
 def runs_show(run_id: Annotated[str, typer.Argument(help="A run id")]) -> None:
     """One run in full."""
+    from toolkits.cli import print_table
+
     record = with_app(lambda opened: opened.runs.get_run(run_id))
     if record is None:
         _fail(f"no run {run_id}", 1)
@@ -232,6 +232,8 @@ def runs_show(run_id: Annotated[str, typer.Argument(help="A run id")]) -> None:
 
 
 def _print_proposals(items: list[Proposal]) -> None:
+    from toolkits.cli import print_table
+
     columns = ("id", "status", "mission", "run", "tool", "arguments", "created (UTC)")
     rows = [
         (
@@ -268,6 +270,8 @@ def proposals_show(proposal_id: Annotated[str, typer.Argument(help="P-...")]) ->
 @proposals_app.command("approve")
 def proposals_approve(proposal_id: Annotated[str, typer.Argument(help="P-...")]) -> None:
     """Run the proposed call as the mission's user, through the gate in enforce mode."""
+    from missions.planonly import approve
+
     p = with_app(lambda opened: approve(opened.runs, proposal_id, opened.tools))
     console.print(f"{p.id}: {p.status}", highlight=False)
     console.print_json(json.dumps(p.result))
@@ -278,14 +282,7 @@ def proposals_approve(proposal_id: Annotated[str, typer.Argument(help="P-...")])
 @proposals_app.command("reject")
 def proposals_reject(proposal_id: Annotated[str, typer.Argument(help="P-...")]) -> None:
     """Reject a pending proposal; nothing runs."""
+    from missions.planonly import reject
+
     p = with_app(lambda opened: reject(opened.runs, proposal_id))
     console.print(f"{p.id}: {p.status}", highlight=False)
-
-
-def main() -> None:
-    """Console-script entry point."""
-    app(prog_name="mana-planner")
-
-
-if __name__ == "__main__":
-    main()
