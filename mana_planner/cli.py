@@ -129,7 +129,9 @@ def main_options(
     log_level: Annotated[str, typer.Option(help="debug, info, warning or error")] = "warning",
     log_content: Annotated[
         bool,
-        typer.Option(help="Let logs hold message text, tool arguments and results (debugging)"),
+        typer.Option(
+            "--log-content", help="Let logs hold message text, tool arguments and results"
+        ),
     ] = False,
     version: Annotated[
         bool,

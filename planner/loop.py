@@ -13,6 +13,7 @@ import structlog
 
 from planner.compaction import COMPACTION_THRESHOLD, Compactor
 from planner.dispatch import ExecutedCall, ParallelSafe, RoundDispatch, dispatch_round
+from planner.logging import get_logger
 from planner.messages import Message, ModelRequest, ModelResponse, Usage, reminder_message
 from planner.models.base import RETRY_SINK, Model, RetryInfo
 from planner.policy import PolicyGate
@@ -39,7 +40,7 @@ from planner.transcript import (
 )
 
 RECENT_CALLS = 5
-log = structlog.get_logger("planner.loop")
+log = get_logger("planner.loop")
 
 
 @dataclass(frozen=True)

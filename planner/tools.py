@@ -11,7 +11,7 @@ from typing import Any, Generic, Literal, TypeVar
 from pydantic import BaseModel
 
 from planner.errors import ToolRegistryError
-from planner.messages import ToolSchema
+from planner.messages import ToolSchema, redacted_repr_args
 
 Scope = Literal["user-space", "admin"]
 PolicyHint = Literal["read", "write", "destructive"]
@@ -44,6 +44,12 @@ class ToolResult:
     success: bool
     message: str
     data: Any = None
+
+    def __repr__(self) -> str:
+        """Sizes instead of the message and data (logs hold no tool results unless asked)."""
+        args = (("success", self.success), ("message", self.message), ("data", self.data))
+        shown = redacted_repr_args(args, frozenset({"message", "data"}))
+        return f"ToolResult({', '.join(f'{k}={v!r}' for k, v in shown)})"
 
 
 Handler = Callable[[ToolContext, Any], Awaitable[Any]]
