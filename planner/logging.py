@@ -53,6 +53,54 @@ def redact_content(
     return event_dict
 
 
+PARTIAL = "functools.partial("
+
+
+def _end_of_call(text: str, start: int) -> int:
+    """The index just past the parenthesis that closes the call opened before `start`."""
+    depth = 1
+    for i in range(start, len(text)):
+        if text[i] == "(":
+            depth += 1
+        elif text[i] == ")":
+            depth -= 1
+            if depth == 0:
+                return i + 1
+    return len(text)
+
+
+def _callable_end(text: str, start: int) -> int:
+    """The index just past a `<...>` callable repr (nested brackets included) at `start`."""
+    depth = 0
+    for i in range(start, len(text)):
+        depth += {"<": 1, ">": -1}.get(text[i], 0)
+        if depth == 0:
+            return i + 1
+    return len(text)
+
+
+def redact_call_arguments(
+    _logger: Any, _method: str, event_dict: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
+    """Cut the arguments out of `functools.partial(...)` reprs in third-party messages.
+
+    DBOS logs the step it cancels and aiosqlite each statement it runs as a partial: their
+    arguments are model requests, tool inputs and SQL parameters.
+    """
+    text = event_dict.get("event")
+    if not isinstance(text, str) or PARTIAL not in text:
+        return event_dict
+    out, pos = [], 0
+    while (found := text.find(PARTIAL, pos)) >= 0:
+        body = found + len(PARTIAL)
+        end = _end_of_call(text, body)
+        head = text[body : _callable_end(text, body)] if text.startswith("<", body) else "?"
+        out += [text[pos:found], f"{PARTIAL}{head}, <arguments redacted>)"]
+        pos = end
+    event_dict["event"] = "".join([*out, text[pos:]])
+    return event_dict
+
+
 def allow_content(
     _logger: Any, _method: str, event_dict: MutableMapping[str, Any]
 ) -> MutableMapping[str, Any]:
@@ -142,9 +190,12 @@ def _route_stdlib(
     handler = logging.StreamHandler(out)
     handler.name = HANDLER_NAME
     handler.setLevel(level)
+    foreign: list[structlog.types.Processor] = [structlog.stdlib.add_logger_name, *shared]
+    if allow_content not in shared:
+        foreign.append(redact_call_arguments)
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
-            foreign_pre_chain=[structlog.stdlib.add_logger_name, *shared],
+            foreign_pre_chain=foreign,
             processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
         )
     )
