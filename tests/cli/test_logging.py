@@ -68,7 +68,7 @@ def test_third_party_and_own_lines_are_json_and_content_keys_redacted() -> None:
     logging.getLogger("dbos").warning("Asyncio task cancelled for %r", ModelRequest(
         system_prompt="m4rker-in-prompt", messages=()
     ))  # fmt: skip
-    logging.getLogger("uvicorn.error").info("Started server process")
+    logging.getLogger("uvicorn.error").warning("Invalid HTTP request received.")
     logging.getLogger("tenacity").warning("retrying")
     structlog.get_logger("planner.loop").info("tool.done", arguments={"title": "m4rker-arg"})
     lines = out.getvalue().splitlines()
