@@ -7,6 +7,7 @@ the packages end here too: one line on stderr, exit code 2.
 
 from __future__ import annotations
 
+import gc
 import sys
 from typing import Annotated, Any, ClassVar
 
@@ -148,7 +149,12 @@ def main_options(
 
 def main() -> None:
     """Console-script entry point."""
-    app(prog_name="mana-planner")
+    try:
+        app(prog_name="mana-planner")
+    finally:
+        # The process ends here: spare the interpreter's final collections over every
+        # imported module's objects (1.5 s after a durable run on a loaded machine).
+        gc.freeze()
 
 
 if __name__ == "__main__":

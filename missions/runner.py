@@ -27,7 +27,6 @@ from planner import (
     ToolRegistry,
     run_planner_loop,
 )
-from planner.mcp import mcp_tool_registry
 from planner.models import Model
 from planner.models.spec import from_spec
 from planner.tools import AnyToolSpec, read_tools_are_parallel_safe
@@ -147,6 +146,8 @@ async def remote_tools(cfg: MissionConfig) -> AsyncIterator[ToolRegistry]:
     async with AsyncExitStack() as stack:
         specs: list[AnyToolSpec] = []
         for source in cfg.tool_sources:
+            from planner.mcp import mcp_tool_registry  # the MCP client only when a mission has one
+
             token = None
             if source.token_env:
                 token = os.environ.get(source.token_env)
