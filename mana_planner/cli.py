@@ -12,6 +12,7 @@ import sys
 from typing import Annotated, Any, ClassVar
 
 import typer
+from typer import _click
 
 from mana_planner import __version__
 from mana_planner.lazy import LazyGroup, Mount
@@ -101,7 +102,7 @@ class RootGroup(LazyGroup):
 
     mounts: ClassVar[dict[str, Mount]] = {m.name: m for m in MOUNTS}
 
-    def invoke(self, ctx: typer.Context) -> Any:
+    def invoke(self, ctx: _click.Context) -> Any:
         """Run the command; a package error prints `error: ...` and exits 2."""
         try:
             return super().invoke(ctx)
