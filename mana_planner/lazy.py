@@ -70,6 +70,14 @@ class LazyGroup(TyperGroup):
             ctx.fail(f"{mount.loader} registered no command {mount.name!r}")
         return name, real, rest
 
+    def parse_args(self, ctx: _click.Context, args: list[str]) -> list[str]:
+        """No arguments: the help, as typer prints it (its rich path prints while formatting)."""
+        piped = not sys.stdout.isatty()
+        if not args and self.no_args_is_help and not ctx.resilient_parsing and piped:
+            typer.echo(ctx.get_help())
+            ctx.exit(2)
+        return super().parse_args(ctx, args)
+
     def format_help(self, ctx: _click.Context, formatter: _click.HelpFormatter) -> None:
         """Rich help on a terminal; click's plain help when piped (and no rich import)."""
         if sys.stdout.isatty():

@@ -139,3 +139,10 @@ def test_step_and_statement_arguments_are_cut_from_third_party_lines(secret: str
     events = [json.loads(line) for line in out.getvalue().splitlines()]
     assert len(events) == 2 and secret not in out.getvalue()
     assert all("<built-in function print>, <arguments redacted>" in e["event"] for e in events)
+
+
+def test_log_content_keeps_third_party_arguments() -> None:
+    out = io.StringIO()
+    configure_logging("info", json_lines=True, stream=out, log_content=True)
+    logging.getLogger("dbos").warning("step %s", functools.partial(print, "s3cr3t-arg"))
+    assert "s3cr3t-arg" in json.loads(out.getvalue())["event"]

@@ -52,6 +52,13 @@ def test_help_imports_no_package_implementation(tmp_path: Path) -> None:
     assert not names & {"missions", "personas", "gateway", "toolkits", "reminders"}
 
 
+def test_no_arguments_print_the_help(tmp_path: Path) -> None:
+    names, done = imported_by([], tmp_path)
+    assert done.returncode == 2
+    assert done.stdout.startswith("Usage: mana-planner") and "personas" in done.stdout
+    assert not names & set(HEAVY)
+
+
 def test_runs_list_needs_no_durable_engine_server_or_model_sdk(tmp_path: Path) -> None:
     names, done = imported_by(["runs", "list"], tmp_path)
     assert done.returncode == 0, done.stderr[-2000:]
