@@ -56,8 +56,7 @@ def _fail(message: str, code: int = 2) -> None:
 
 
 def with_app(work: Callable[[App], Awaitable[T]], runs_dir: Path = Path("runs")) -> T:
-    """Open the app (store, vault, run store, tools), run `work`, close; errors exit 2."""
-
+    """Open the app (store, vault, run store, tools), run `work`, close it."""
     import anyio
 
     from missions.app import AppSettings, open_app
