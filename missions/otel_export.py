@@ -14,8 +14,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from planner.errors import ConfigError
-
 TRACES_EXPORTER_ENV = "OTEL_TRACES_EXPORTER"
 ENDPOINT_ENVS = ("OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
 SERVICE_NAME = "mana-planner"
@@ -55,6 +53,8 @@ def start_otlp_export(environ: Mapping[str, str] | None = None) -> OtlpExport | 
         from opentelemetry.sdk.trace import TracerProvider
         from opentelemetry.sdk.trace.export import BatchSpanProcessor
     except ImportError as exc:
+        from planner.errors import ConfigError
+
         raise ConfigError(
             f"{TRACES_EXPORTER_ENV}/{ENDPOINT_ENVS[0]} ask for OTLP export, but the exporter is "
             f"not installed ({exc.name}): pip install 'mana-planner[otel]'"

@@ -29,7 +29,6 @@ from planner import (
     run_planner_loop,
     with_subagents,
 )
-from planner.mcp import mcp_tool_registry, stdio_tool_registry
 from planner.models import Model
 from planner.models.options import adapter_options, parse_pairs
 from planner.models.spec import from_spec, resolve_spec
@@ -161,6 +160,8 @@ def tool_source(
     cfg: MissionConfig, source: ToolSourceConfig, mission_path: Path | None
 ) -> AbstractAsyncContextManager[ToolRegistry]:
     """One `[[tool_sources]]` entry opened: a stdio server process, or an HTTP server."""
+    from planner.mcp import mcp_tool_registry, stdio_tool_registry  # only for missions with one
+
     if source.command is not None:
         base = mission_path.parent if mission_path else Path.cwd()
         cwd = base / source.cwd if source.cwd else None

@@ -21,6 +21,7 @@ from planner.dispatch import (
     dispatch_round,
 )
 from planner.errors import TranscriptError
+from planner.logging import get_logger
 from planner.messages import Message, ModelRequest, ModelResponse, Usage, reminder_message
 from planner.models.base import RETRY_SINK, Model, RetryInfo
 from planner.policy import PolicyGate
@@ -47,7 +48,7 @@ from planner.transcript import (
 )
 
 RECENT_CALLS = 5
-log = structlog.get_logger("planner.loop")
+log = get_logger("planner.loop")
 
 
 @dataclass(frozen=True)
