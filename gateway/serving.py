@@ -35,6 +35,7 @@ async def serve(settings: GatewaySettings, *, log_level: str = "info") -> None:
             host=settings.host,
             port=settings.port,
             log_level=log_level,
+            log_config=None,  # uvicorn's lines go through the application's logging (JSON)
             lifespan="on",
             server_header=False,
         )

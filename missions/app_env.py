@@ -27,7 +27,7 @@ class AppEnv:
         self, cfg: MissionConfig, mission_path: Path | None
     ) -> AsyncIterator[ToolRegistry]:
         """The mission's tools (its MCP tool sources open meanwhile); plan-only proposes."""
-        async with remote_tools(cfg) as remote:
+        async with remote_tools(cfg, mission_path) as remote:
             yield mission_tools(cfg, self.app, mission_path, remote)
 
     async def space_for(self, cfg: MissionConfig) -> str:

@@ -12,6 +12,7 @@ import shlex
 import signal
 import threading
 import time
+from collections.abc import Sequence
 from enum import StrEnum
 from pathlib import Path
 from types import FrameType
@@ -27,7 +28,7 @@ from missions.config import MissionConfig
 from missions.durable import run_once
 from missions.errors import MissionConfigError, RunInterruptedError, UnknownScheduleError
 from missions.heartbeat import DEFAULT_RECOVER_AFTER_S, BeatStore, WorkerRow, is_fresh
-from missions.run_status import run_statuses
+from missions.run_status import RunView, run_statuses
 from missions.runner import EventSink, MissionRun, new_run_id
 from missions.schedule import schedule_entries
 from missions.schedule_dbos import DEFAULT_CONCURRENCY, serve, set_paused
@@ -180,9 +181,12 @@ def register(app: typer.Typer, missions_app: typer.Typer) -> None:
     missions_app.command("resume")(resume)
 
 
-def statuses(settings: AppSettings, records: list[RunRecord]) -> dict[str, str]:
-    """`runs list` / `runs show`: each run's status (finished, running, interrupted, orphaned)."""
-    return run_statuses(records, system_database_url(settings.database_url, settings.var_dir))
+def with_status(settings: AppSettings, records: Sequence[RunRecord]) -> list[RunView]:
+    """`runs list` / `runs show`: the records with their status (a stop reason, `running`,
+    `interrupted` or `orphaned`), read from the run store and the heartbeats."""
+    url = system_database_url(settings.database_url, settings.var_dir)
+    found = run_statuses(records, url)
+    return [RunView(**r.__dict__, status=found[r.id]) for r in records]
 
 
 def resume_command(

@@ -53,7 +53,14 @@ from missions.heartbeat import (
     Role,
     heartbeat_interval,
 )
-from missions.runner import EventSink, MissionRun, TeeTranscript, build_input, new_run_id
+from missions.runner import (
+    EventSink,
+    MissionRun,
+    TeeTranscript,
+    build_input,
+    new_run_id,
+    span_sink,
+)
 from missions.subagents import subagent_specs
 from missions.system_db import (
     APP_NAME,
@@ -65,7 +72,7 @@ from missions.system_db import (
 )
 from missions.workflows import current_run_id, mission_workflow
 from planner import ToolRegistry, run_planner_loop
-from planner.models.spec import from_spec
+from planner.models.spec import from_spec, resolve_spec
 from planner.transcript import FileTranscript
 
 T = TypeVar("T")
@@ -259,9 +266,11 @@ class DBOSEngine:
         self, env: MissionEnv, cfg: MissionConfig, request: RunRequest, run_id: str
     ) -> MissionRun:
         """The mission's loop over a durable model and durable tools, its record on each side."""
-        model = self.model_for(request.model_spec or cfg.model)
-        path = Path(request.runs_dir) / cfg.id / f"{run_id}.jsonl"
         mission_path = Path(request.mission_path) if request.mission_path else None
+        base = mission_path.parent if mission_path else None
+        spec = request.model_spec or resolve_spec(cfg.model, base)
+        model = self.model_for(spec, **cfg.model_options.given())
+        path = Path(request.runs_dir) / cfg.id / f"{run_id}.jsonl"
         space = request.space_id or cfg.space_id
         if space is None:
 
@@ -287,7 +296,7 @@ class DBOSEngine:
                     DurableModel(model),
                     run_id,
                     space,
-                    TeeTranscript(file, self._sinks.get(run_id)),
+                    TeeTranscript(file, self._sinks.get(run_id), span_sink(cfg.id)),
                     mission_path,
                 )
                 kinds = subagent_specs(cfg)

@@ -21,7 +21,8 @@ from planner import ToolRegistry
 from planner.models import Model
 
 Missed = Literal["skip", "once"]
-ModelFactory = Callable[[str], Model]
+ModelFactory = Callable[..., Model]
+"""(spec, **model_options) -> Model."""
 
 
 class RunRequest(BaseModel):

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
 
 from missions.config import MissionConfig, load_mission
+from missions.errors import MissionConfigError
 from missions.policy import policy_gate
 from missions.store import Proposal, ProposalStateError, SqlRunStore
+from missions.toolmodules import with_provided_tools
 from planner import (
     PolicyGate,
     PolicyMode,
@@ -49,10 +52,11 @@ def plan_only(
 async def approve(store: SqlRunStore, proposal_id: str, registry: ToolRegistry) -> Proposal:
     """Run a pending proposal's tool, as its user and space, through the gate in enforce mode."""
     proposal = await store.claim(proposal_id, "approved")
+    cfg = _mission(proposal)
+    registry = _with_own_tools(registry, cfg, proposal)
     if proposal.tool not in registry:
         result = ToolResult(False, f"tool {proposal.tool} no longer exists")
     else:
-        cfg = _mission(proposal)
         gate = policy_gate(cfg, PolicyMode.ENFORCE) if cfg else PolicyGate(mode=PolicyMode.ENFORCE)
         ctx = ToolContext(proposal.user_id, proposal.space_id, proposal.run_id)
         call = ToolCall(id=proposal.id, name=proposal.tool, arguments=proposal.arguments)
@@ -68,6 +72,19 @@ async def approve(store: SqlRunStore, proposal_id: str, registry: ToolRegistry) 
 async def reject(store: SqlRunStore, proposal_id: str) -> Proposal:
     """Reject a pending proposal; nothing runs."""
     return await store.claim(proposal_id, "rejected")
+
+
+def _with_own_tools(
+    registry: ToolRegistry, cfg: MissionConfig | None, proposal: Proposal
+) -> ToolRegistry:
+    """`registry` plus the mission's own tools (`tool_modules`, entry points), if they load."""
+    if cfg is None or not (cfg.tool_modules or cfg.tool_entry_points):
+        return registry
+    path = Path(proposal.mission_path) if proposal.mission_path else None
+    try:
+        return with_provided_tools(registry, cfg, path)
+    except MissionConfigError:
+        return registry
 
 
 def _mission(proposal: Proposal) -> MissionConfig | None:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from missions.app import AppSettings, open_app
 from missions.config import load_mission
+from missions.toolmodules import with_provided_tools
 from planner.replay import RecordedRun, ReplayReport, live_tools, replay_run
 from reminders import build_channel
 
@@ -31,6 +32,7 @@ async def replay_file(
         mission_path = recorded.get("mission_path")
         if mission_path:
             cfg = load_mission(mission_path)
+            tools = with_provided_tools(tools, cfg, Path(mission_path))
             tools = tools.filter(lambda s: cfg.selects(s.name))
         tools = live_tools(tools, allow_writes)
         return await replay_run(run, tools=tools, reminder_channel=channel)

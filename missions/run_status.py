@@ -11,9 +11,17 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from missions.heartbeat import BeatStore, RunBeat, is_fresh
 from missions.store import INTERRUPTED, RunRecord
+
+@dataclass(frozen=True)
+class RunView(RunRecord):
+    """A run's record with the status an operator sees."""
+
+    status: str = ""
+
 
 RUNNING = "running"
 ORPHANED = "orphaned"

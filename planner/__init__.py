@@ -1,17 +1,20 @@
 """mana-planner's engine: the planner loop, tools, policy gate, transcripts and replay."""
 
 from planner.compaction import Compactor, SummarizingCompactor
+from planner.diff import DiffReport, diff_transcripts
 from planner.dispatch import (
     PARALLEL_TOOL_BATCH_SIZE,
-    CallSetup,
     ExecutedCall,
     RoundDispatch,
     dispatch_call,
 )
 from planner.errors import ModelError, PlannerError, ToolError
+from planner.fork import ForkResult, fork
+from planner.functions import tool
 from planner.loop import PlannerLoopInput, PlannerLoopResult, run_planner_loop
 from planner.messages import Message, ModelRequest, ModelResponse, ToolCall, Usage
 from planner.policy import PolicyDecision, PolicyGate, PolicyMode, UserPolicySettings
+from planner.resources import shipped_config, shipped_configs
 from planner.state import LastCall, LoopState, Reminder, ReminderChannel, StopReason
 from planner.subagents import DEFAULT_SUBAGENTS, SubAgentSpec, with_subagents
 from planner.tools import ToolContext, ToolRegistry, ToolResult, ToolSpec
@@ -19,9 +22,10 @@ from planner.tools import ToolContext, ToolRegistry, ToolResult, ToolSpec
 __all__ = [
     "DEFAULT_SUBAGENTS",
     "PARALLEL_TOOL_BATCH_SIZE",
-    "CallSetup",
     "Compactor",
+    "DiffReport",
     "ExecutedCall",
+    "ForkResult",
     "LastCall",
     "LoopState",
     "Message",
@@ -48,7 +52,12 @@ __all__ = [
     "ToolSpec",
     "Usage",
     "UserPolicySettings",
+    "diff_transcripts",
     "dispatch_call",
+    "fork",
     "run_planner_loop",
+    "shipped_config",
+    "shipped_configs",
+    "tool",
     "with_subagents",
 ]

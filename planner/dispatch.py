@@ -13,12 +13,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-import structlog
 from pydantic import BaseModel, ValidationError
 
 from planner.errors import TranscriptError
 from planner.jsondata import json_problem
-from planner.logging import debug_enabled
+from planner.logging import debug_enabled, get_logger
 from planner.messages import Message, ModelResponse, ToolCall, Usage, tool_result_content
 from planner.policy import PolicyDecision, PolicyGate
 from planner.tools import AnyToolSpec, ToolContext, ToolRegistry, ToolResult
@@ -27,7 +26,7 @@ from planner.transcript import PolicyEvent, ToolCallEvent, ToolResultEvent, Tran
 PARALLEL_TOOL_BATCH_SIZE = 10
 
 ParallelSafe = Callable[[AnyToolSpec], bool]
-log = structlog.get_logger("planner.dispatch")
+log = get_logger("planner.dispatch")
 
 
 @dataclass(frozen=True)
@@ -62,10 +61,6 @@ class RoundDispatch:
     transcript: Transcript | None = None
     run_id: str = ""
     path: str = ""
-
-
-CallSetup = RoundDispatch
-"""The same setup, under the name that reads better for a single call."""
 
 
 def error_result(message: str) -> ToolResult:
@@ -106,7 +101,6 @@ async def dispatch_round(
     round_no: int, calls: Sequence[ToolCall], setup: RoundDispatch
 ) -> list[ExecutedCall]:
     """Run one round's calls through the pipeline; results come back in source order."""
-    calls = [checked_call(c) for c in calls]
     if len(calls) > 1 and _runs_in_parallel(calls, setup):
         return await _in_window(round_no, calls, setup)
     done = []
@@ -167,19 +161,8 @@ def _runs_in_parallel(calls: Sequence[ToolCall], setup: RoundDispatch) -> bool:
 
 async def dispatch_call(setup: RoundDispatch, call: ToolCall, round_no: int = 0) -> ExecutedCall:
     """One call through the whole pipeline; any failure is an error result, never a raise."""
-    call = checked_call(call)
     start = time.perf_counter()
-    _record(
-        setup,
-        ToolCallEvent(
-            run_id=setup.run_id,
-            path=setup.path,
-            round=round_no,
-            call_id=call.id,
-            name=call.name,
-            arguments=call.arguments,
-        ),
-    )
+    call = _record_call(setup, checked_call(call), round_no)
     try:
         result, decision = await _run(setup, call, round_no)
     except Exception as exc:  # a broken gate or registry must not end the caller's run
@@ -244,6 +227,20 @@ def validate(spec: AnyToolSpec, arguments: dict[str, Any]) -> ToolResult | Prepa
         return error_result(validation_message(exc))
 
 
+def _record_call(setup: RoundDispatch, call: ToolCall, round_no: int) -> ToolCall:
+    """Write the tool_call event; arguments the transcript refuses become an arguments error."""
+    fields = {"run_id": setup.run_id, "path": setup.path, "round": round_no}
+    try:
+        _record(
+            setup,
+            ToolCallEvent(**fields, call_id=call.id, name=call.name, arguments=call.arguments),
+        )
+    except TranscriptError as exc:
+        call = call.model_copy(update={"arguments": {}, "arguments_error": f"arguments: {exc}"})
+        _record(setup, ToolCallEvent(**fields, call_id=call.id, name=call.name))
+    return call
+
+
 def _record_result(
     setup: RoundDispatch, call: ToolCall, round_no: int, result: ToolResult, duration_ms: float
 ) -> ToolResult:
@@ -262,7 +259,8 @@ def _record_result(
     try:
         _record(setup, event)
     except TranscriptError as exc:
-        result = error_result(f"tool {call.name} returned output the transcript refuses: {exc}")
+        message = f"tool {call.name} returned output the transcript refuses: {exc}"
+        result = ToolResult(success=False, message=message, usage=result.usage)
         _record(
             setup,
             event.model_copy(update={"success": False, "message": result.message, "data": None}),

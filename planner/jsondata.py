@@ -8,7 +8,7 @@ from typing import Any
 MAX_JSON_DEPTH = 64
 """Deepest nesting of tool arguments and tool results the engine accepts."""
 
-_SCALARS = (str, bool, int, type(None))
+_SCALARS = (bool, int, type(None))
 
 
 def json_problem(value: Any, max_depth: int = MAX_JSON_DEPTH) -> str | None:
@@ -18,6 +18,8 @@ def json_problem(value: Any, max_depth: int = MAX_JSON_DEPTH) -> str | None:
     finite floats and None. The walk is iterative (no recursion limit) and visits each
     container once, so shared sub-values cost nothing extra and a cycle is reported as one.
     """
+    if type(value) is dict and _flat_and_plain(value):
+        return None
     stack: list[tuple[Any, int, bool]] = [(value, 1, False)]
     on_path: set[int] = set()
     checked: set[int] = set()
@@ -26,6 +28,10 @@ def json_problem(value: Any, max_depth: int = MAX_JSON_DEPTH) -> str | None:
         if leaving:
             on_path.discard(id(item))
             checked.add(id(item))
+            continue
+        if isinstance(item, str):
+            if not _is_utf8(item):
+                return "a string holds a lone surrogate (not UTF-8 text)"
             continue
         if isinstance(item, _SCALARS):
             continue
@@ -48,7 +54,37 @@ def json_problem(value: Any, max_depth: int = MAX_JSON_DEPTH) -> str | None:
             for key, child in item.items():
                 if not isinstance(key, str):
                     return f"a {type(key).__name__} key is not a JSON object key"
+                if not _is_utf8(key):
+                    return "a key holds a lone surrogate (not UTF-8 text)"
                 stack.append((child, depth + 1, False))
         else:
             stack.extend((child, depth + 1, False) for child in item)
     return None
+
+
+def _is_utf8(text: str) -> bool:
+    """False for a string that UTF-8 cannot encode (it holds a lone surrogate)."""
+    if text.isascii():
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _flat_and_plain(value: dict[Any, Any]) -> bool:
+    """The common case, decided fast: ASCII keys, scalar values, finite floats."""
+    for key, item in value.items():
+        if type(key) is not str or not key.isascii():
+            return False
+        kind = type(item)
+        if kind is str:
+            if not item.isascii():
+                return False
+        elif kind is float:
+            if item - item != 0:  # NaN and infinities
+                return False
+        elif kind is not int and kind is not bool and item is not None:
+            return False
+    return True

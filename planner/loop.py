@@ -21,6 +21,7 @@ from planner.dispatch import (
     dispatch_round,
 )
 from planner.errors import TranscriptError
+from planner.logging import get_logger
 from planner.messages import Message, ModelRequest, ModelResponse, Usage, reminder_message
 from planner.models.base import RETRY_SINK, Model, RetryInfo
 from planner.policy import PolicyGate
@@ -30,6 +31,7 @@ from planner.state import (
     Reminder,
     ReminderChannel,
     StopReason,
+    StopRun,
     call_channel,
     policy_flag_reminders,
 )
@@ -46,7 +48,7 @@ from planner.transcript import (
 )
 
 RECENT_CALLS = 5
-log = structlog.get_logger("planner.loop")
+log = get_logger("planner.loop")
 
 
 @dataclass(frozen=True)
@@ -91,15 +93,6 @@ class PlannerLoopResult:
     error: str | None = None
 
 
-class _Stop(Exception):
-    """Internal: carries a stop reason out of a round."""
-
-    def __init__(self, reason: StopReason, error: str | None = None) -> None:
-        super().__init__(reason.value)
-        self.reason = reason
-        self.error = error
-
-
 class _Run:
     """One run's mutable state; each method is one step of the contract."""
 
@@ -133,7 +126,7 @@ class _Run:
         try:
             self.inp.transcript.record(event)
         except TranscriptError as exc:
-            raise _Stop(StopReason.MODEL_ERROR, str(exc)) from exc
+            raise StopRun(StopReason.MODEL_ERROR, str(exc)) from exc
 
     def dispatch_setup(self) -> RoundDispatch:
         """This round's dispatch setup; its context holds what is left of the budgets."""
@@ -145,9 +138,14 @@ class _Run:
             cost_budget_left_usd=None if cost is None else cost - used.cost_usd,
         )
         return RoundDispatch(
-            self.tools, context, inp.policy, inp.is_parallel_safe, inp.transcript, self.run_id,
-            inp.transcript_path,
-        )  # fmt: skip
+            registry=self.tools,
+            context=context,
+            gate=inp.policy,
+            is_parallel_safe=inp.is_parallel_safe,
+            transcript=inp.transcript,
+            run_id=self.run_id,
+            path=inp.transcript_path,
+        )
 
     def state(self) -> LoopState:
         """Snapshot for the reminder channel."""
@@ -179,7 +177,7 @@ class _Run:
                 self.inp.system_prompt, self.messages, self.tools.schemas()
             )
         except Exception as exc:
-            raise _Stop(
+            raise StopRun(
                 StopReason.MODEL_ERROR, f"compaction failed: {type(exc).__name__}: {exc}"
             ) from exc
         self.usage = self.usage + done.usage
@@ -239,7 +237,7 @@ class _Run:
         try:
             response = await self.inp.model.complete(request)
         except Exception as exc:
-            raise _Stop(StopReason.MODEL_ERROR, f"{type(exc).__name__}: {exc}") from exc
+            raise StopRun(StopReason.MODEL_ERROR, f"{type(exc).__name__}: {exc}") from exc
         finally:
             RETRY_SINK.reset(token)
         if not response.latency_ms:
@@ -277,7 +275,7 @@ class _Run:
         calls = response.tool_calls
         limit = self.inp.max_tool_calls
         if limit is not None and len(self.executed) + len(calls) > limit:
-            raise _Stop(StopReason.MAX_TOOL_CALLS)
+            raise StopRun(StopReason.MAX_TOOL_CALLS)
         done = await dispatch_round(self.round, calls, self.dispatch_setup())
         for executed in done:
             if executed.result.usage is not None:
@@ -291,12 +289,12 @@ class _Run:
     def check_limits(self) -> None:
         """End the run when a budget or the round limit is reached."""
         if self.inp.token_budget is not None and self.usage.total_tokens >= self.inp.token_budget:
-            raise _Stop(StopReason.BUDGET_EXHAUSTED)
+            raise StopRun(StopReason.BUDGET_EXHAUSTED)
         cost_budget = self.inp.cost_budget_usd
         if cost_budget is not None and self.usage.cost_usd >= cost_budget:
-            raise _Stop(StopReason.BUDGET_EXHAUSTED)
+            raise StopRun(StopReason.BUDGET_EXHAUSTED)
         if self.round >= self.inp.max_rounds:
-            raise _Stop(StopReason.MAX_ROUNDS)
+            raise StopRun(StopReason.MAX_ROUNDS)
 
     async def step(self) -> None:
         """One round: compaction, reminders, model call, append, dispatch, limits."""
@@ -309,7 +307,7 @@ class _Run:
             if not response.tool_calls:
                 self.summary = response.text
                 stop = response.stop_reason == "end_turn"
-                raise _Stop(StopReason.ASSISTANT_STOP if stop else StopReason.NO_TOOL_CALLS)
+                raise StopRun(StopReason.ASSISTANT_STOP if stop else StopReason.NO_TOOL_CALLS)
             await self.dispatch_calls(response)
             self.check_limits()
 
@@ -347,7 +345,7 @@ class _Run:
     def finish(self, reason: StopReason, error: str | None) -> PlannerLoopResult:
         """Record the end of the run and build its result."""
         counts = dict(self.reminder_counts)
-        with contextlib.suppress(_Stop):  # a transcript that refuses the end loses only it
+        with contextlib.suppress(StopRun):  # a transcript that refuses the end loses only it
             self.record(
                 RunFinished,
                 stop_reason=reason.value,
@@ -389,7 +387,7 @@ async def run_planner_loop(inp: PlannerLoopInput) -> PlannerLoopResult:
             run.start()
             while True:
                 await run.step()
-    except _Stop as stop:
+    except StopRun as stop:
         reason, error = stop.reason, stop.error
     except anyio.get_cancelled_exc_class():
         run.finish(StopReason.CANCELLED, "cancelled by the caller")

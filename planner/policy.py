@@ -11,11 +11,10 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Literal
 
-import structlog
 from pydantic_core import PydanticSerializationError, to_json
 
 from planner.errors import ConfigError
-from planner.logging import debug_enabled
+from planner.logging import debug_enabled, get_logger
 from planner.tools import AnyToolSpec, ToolContext
 
 POLICY_MODE_ENV = "POLICY_MODE"
@@ -40,7 +39,7 @@ _MARKER_HINTS = ("previous", "you are now", "system", "{{")
 """Every marker contains one of these (lower-cased): a cheap filter before the regexes."""
 _MARKER_HINTS_BYTES = tuple(h.encode() for h in _MARKER_HINTS)
 
-log = structlog.get_logger("planner.policy")
+log = get_logger("planner.policy")
 
 Verdict = Literal["allow", "deny", "would-deny", "flagged"]
 

@@ -16,7 +16,14 @@ from planner.loop import PlannerLoopInput, PlannerLoopResult, run_planner_loop
 from planner.models.replay import ReplayModel
 from planner.policy import PolicyGate, PolicyMode
 from planner.state import ReminderChannel
-from planner.subagents import SUBAGENTS_SETTING, TASK_TOOL, SubAgentSpec, ToolFilter, with_subagents
+from planner.subagents import (
+    SUBAGENTS_SETTING,
+    TASK_TOOL,
+    SubAgentModelFor,
+    SubAgentSpec,
+    ToolFilter,
+    with_subagents,
+)
 from planner.tools import (
     AnyToolSpec,
     ToolContext,
@@ -172,8 +179,13 @@ def replay_input(
     tools: ToolRegistry | None = None,
     reminder_channel: ReminderChannel | None = None,
     transcript: Transcript | None = None,
+    subagent_model: SubAgentModelFor | None = None,
 ) -> PlannerLoopInput:
-    """The loop input that re-runs a recorded run with its recorded responses."""
+    """The loop input that re-runs a recorded run with its recorded responses.
+
+    `subagent_model` picks each sub-agent's model (default: its recorded responses); fork
+    uses it to switch sub-agents to the live model from the fork round on.
+    """
     s, loop = run.started, run.started.loop
     mode = loop.get("policy_mode")
     gate = PolicyGate(mode=PolicyMode.parse(mode, "transcript policy_mode")) if mode else None
@@ -203,7 +215,7 @@ def replay_input(
     return with_subagents(
         inp,
         recorded_subagents(run),
-        model_for=lambda _kind, path: ReplayModel.from_events(run.events, path),
+        model_for=subagent_model or (lambda _kind, path: ReplayModel.from_events(run.events, path)),
     )
 
 

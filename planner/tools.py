@@ -11,7 +11,7 @@ from typing import Any, Generic, Literal, TypeVar
 from pydantic import BaseModel
 
 from planner.errors import ToolRegistryError
-from planner.messages import ToolSchema, Usage
+from planner.messages import ToolSchema, Usage, redacted_repr_args
 
 Scope = Literal["user-space", "admin"]
 PolicyHint = Literal["read", "write", "destructive"]
@@ -54,6 +54,17 @@ class ToolResult:
     """Model usage (and cost) the tool spent, e.g. a nested run; the loop adds it to the run's
     totals and budgets."""
 
+    def __repr__(self) -> str:
+        """Sizes instead of the message and data (logs hold no tool results unless asked)."""
+        args = (
+            ("success", self.success),
+            ("message", self.message),
+            ("data", self.data),
+            ("usage", self.usage),
+        )
+        shown = redacted_repr_args(args, frozenset({"message", "data"}))
+        return f"ToolResult({', '.join(f'{k}={v!r}' for k, v in shown)})"
+
 
 @dataclass(frozen=True)
 class ToolSpec(Generic[In, Out]):
@@ -75,6 +86,13 @@ class ToolSpec(Generic[In, Out]):
     """Per-call parallel safety from the arguments (the `task` tool), on top of the predicate."""
     nested_run: bool = False
     """The handler runs a nested planner loop; a durable engine runs such calls one at a time."""
+
+    @classmethod
+    def from_function(cls, fn: Callable[..., Any], **options: Any) -> ToolSpec[Any, Any]:
+        """A spec from a typed function's signature and docstring (see planner.functions)."""
+        from planner.functions import spec_from_function
+
+        return spec_from_function(fn, **options)
 
     @cached_property
     def input_schema(self) -> dict[str, Any]:

@@ -40,6 +40,10 @@ class Header(EventBase):
     schema_version: int = SCHEMA_VERSION
     format: str = TRANSCRIPT_FORMAT
     """Which program wrote the file (transcripts written before this field have none)."""
+    parent_transcript: str | None = None
+    """Set on a fork: the transcript it was forked from."""
+    fork_round: int | None = None
+    """Set on a fork: the first round that ran live."""
 
 
 class ToolInfo(BaseModel):
@@ -210,13 +214,13 @@ class MemoryTranscript:
 class FileTranscript:
     """Writes JSONL, one flushed line per event, starting with a header line."""
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, header: Header | None = None) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         # unbuffered: each event is one write(2) of its UTF-8 JSON line, so it is on disk as
         # soon as record returns, without a text layer encoding and flushing it
         self._fh: IO[bytes] = self.path.open("wb", buffering=0)
-        self.record(Header())
+        self.record(header or Header())
 
     def record(self, event: EventBase) -> None:
         """Write one event line (unbuffered: written when this returns).
@@ -256,7 +260,16 @@ def _kind(event: EventBase) -> str:
 
 
 def parse_event(line: str | bytes) -> TranscriptEvent:
-    """Parse one JSON line into its typed event (ValueError or ValidationError when bad)."""
+    """Parse one JSON line into its typed event (ValueError or ValidationError when bad).
+
+    The fast parser stops at about 200 levels of nesting; deeper lines (which the writer
+    writes up to its own limit) go through the standard library's parser instead.
+    """
+    try:
+        return _EVENT_ADAPTER.validate_json(line)
+    except ValidationError as exc:
+        if "recursion limit" not in str(exc.errors()[0].get("msg", "")):
+            raise
     return _EVENT_ADAPTER.validate_python(json.loads(line))
 
 
@@ -391,4 +404,6 @@ def _within(run: str, other: str) -> bool:
 def _first_problem(exc: ValidationError) -> str:
     err = exc.errors()[0]
     where = ".".join(str(x) for x in err.get("loc", ())) or "line"
+    if err.get("type") == "json_invalid":
+        return f"not valid JSON: {err.get('msg')}"
     return f"{where}: {err.get('msg')}"

@@ -10,10 +10,20 @@ from typing import Any
 
 from anthropic import AsyncAnthropic
 
-from planner.messages import Message, ModelRequest, ModelResponse, ResponseStop, ToolCall, Usage
+from planner.messages import (
+    Message,
+    ModelRequest,
+    ModelResponse,
+    ResponseStop,
+    ToolCall,
+    ToolSchema,
+    Usage,
+)
 from planner.models.common import as_dict, parse_arguments, require_api_key
+from planner.models.options import forced_tool, tool_choice_mode
 from planner.models.pricing import CostMeter, PriceTable
 from planner.models.retry import RetryPolicy, call_with_retries
+from planner.models.text_calls import with_text_calls
 from planner.tools import anthropic_tool, from_wire_name, to_wire_name
 
 PROVIDER = "anthropic"
@@ -28,6 +38,7 @@ STOP_REASONS: dict[str, ResponseStop] = {
     "pause_turn": "pause_turn",
 }
 
+ANTHROPIC_CHOICE = {"required": "any"}
 Block = dict[str, Any]
 Turn = dict[str, Any]
 
@@ -42,6 +53,7 @@ def anthropic_params(
     max_tokens: int,
     temperature: float | None = None,
     prompt_caching: bool = True,
+    tool_choice: str | None = None,
 ) -> dict[str, Any]:
     """Keyword arguments of `messages.create` for one request."""
     tools = [anthropic_tool(t) for t in request.tools]
@@ -60,10 +72,24 @@ def anthropic_params(
         params["system"] = system
     if tools:
         params["tools"] = tools
+        choice = anthropic_tool_choice(tool_choice, request.tools)
+        if choice is not None:
+            params["tool_choice"] = choice
     if temperature is not None:
         # The SDK dropped `temperature` from its signature; the API still takes it.
         params["extra_body"] = {"temperature": temperature}
     return params
+
+
+def anthropic_tool_choice(choice: str | None, offered: tuple[ToolSchema, ...]) -> Block | None:
+    """`tool_choice` when one is set (`required` is Anthropic's `any`); a tool name forces it."""
+    wire = forced_tool(choice, offered)
+    if wire is not None:
+        return {"type": "tool", "name": wire}
+    mode = tool_choice_mode(choice)
+    if mode is None:
+        return None
+    return {"type": ANTHROPIC_CHOICE.get(mode, mode)}
 
 
 def anthropic_turns(messages: tuple[Message, ...]) -> list[Turn]:
@@ -271,8 +297,12 @@ class AnthropicModel:
         retry: RetryPolicy | None = None,
         prices: PriceTable | None = None,
         max_continuations: int = 5,
+        tool_choice: str | None = None,
+        tool_calls_from_text: bool = False,
     ) -> None:
         self.model = model
+        self.tool_choice = tool_choice
+        self.tool_calls_from_text = tool_calls_from_text
         self.max_tokens = max_tokens
         self.temperature = temperature
         self.stream = stream
@@ -306,6 +336,7 @@ class AnthropicModel:
             max_tokens=self.max_tokens,
             temperature=self.temperature,
             prompt_caching=self.prompt_caching,
+            tool_choice=self.tool_choice,
         )
         params = first
         content: list[Block] = []
@@ -320,10 +351,13 @@ class AnthropicModel:
                 break
             params = continuation_params(first, content)
         text, calls = response_parts(content)
+        stop = stop_of(turn.stop_reason)
+        if self.tool_calls_from_text:
+            text, calls, stop = with_text_calls((text, calls, stop), request.tools)
         return ModelResponse(
             text=text,
             tool_calls=calls,
-            stop_reason=stop_of(turn.stop_reason),
+            stop_reason=stop,
             usage=self._meter.priced(usage, turn.model),
             model=turn.model or self.model,
             latency_ms=(time.perf_counter() - started) * 1000,

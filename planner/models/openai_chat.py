@@ -8,9 +8,17 @@ from typing import Any, Literal
 from openai import AsyncOpenAI
 
 from planner.errors import ModelError
-from planner.messages import ModelRequest, ModelResponse, ResponseStop, ToolCall, Usage
+from planner.messages import (
+    ModelRequest,
+    ModelResponse,
+    ResponseStop,
+    ToolCall,
+    ToolSchema,
+    Usage,
+)
 from planner.models.common import arguments_json, as_dict, parse_arguments
 from planner.models.openai_client import OpenAIAdapter, SystemRole
+from planner.models.options import forced_tool, tool_choice_mode
 from planner.models.pricing import PriceTable
 from planner.models.retry import RetryPolicy, call_with_retries
 from planner.tools import from_wire_name, openai_chat_tool, to_wire_name
@@ -74,11 +82,13 @@ def chat_params(
     temperature: float | None = None,
     system_role: SystemRole = "system",
     stream: bool = False,
+    tool_choice: str | None = None,
 ) -> dict[str, Any]:
     """Keyword arguments of `chat.completions.create` / `.stream` for one request."""
     params: dict[str, Any] = {"model": model, "messages": chat_messages(request, system_role)}
     if request.tools:
         params["tools"] = [openai_chat_tool(t) for t in request.tools]
+        params["tool_choice"] = chat_tool_choice(tool_choice, request.tools)
     if max_tokens is not None:
         params[max_tokens_param] = max_tokens
     if temperature is not None:
@@ -86,6 +96,14 @@ def chat_params(
     if stream:
         params["stream_options"] = {"include_usage": True}
     return params
+
+
+def chat_tool_choice(choice: str | None, offered: tuple[ToolSchema, ...]) -> Any:
+    """`tool_choice`: `auto` unless set; a tool's name forces that tool (when it is offered)."""
+    wire = forced_tool(choice, offered)
+    if wire is not None:
+        return {"type": "function", "function": {"name": wire}}
+    return tool_choice_mode(choice) or "auto"
 
 
 # --- response mapping ------------------------------------------------------------------
@@ -157,6 +175,8 @@ class OpenAIChatModel(OpenAIAdapter):
         timeout_s: float = 600.0,
         retry: RetryPolicy | None = None,
         prices: PriceTable | None = None,
+        tool_choice: str | None = None,
+        tool_calls_from_text: bool = False,
     ) -> None:
         super().__init__(
             model,
@@ -170,6 +190,8 @@ class OpenAIChatModel(OpenAIAdapter):
             timeout_s=timeout_s,
             retry=retry,
             prices=prices,
+            tool_choice=tool_choice,
+            tool_calls_from_text=tool_calls_from_text,
         )
         self.max_tokens_param: MaxTokensParam = max_tokens_param
 
@@ -184,12 +206,14 @@ class OpenAIChatModel(OpenAIAdapter):
             temperature=self.temperature,
             system_role=self.system_role,
             stream=self.stream,
+            tool_choice=self.tool_choice,
         )
         completion = await call_with_retries(
             PROVIDER, "chat.completions.create", lambda: self._send(params), self.retry
         )
         usage = chat_usage(completion.get("usage"))
-        return self.answer(started, chat_response_parts(completion), usage, completion.get("model"))
+        parts = chat_response_parts(completion)
+        return self.answer(started, parts, usage, completion.get("model"), request.tools)
 
     async def _send(self, params: dict[str, Any]) -> dict[str, Any]:
         """One HTTP call through the SDK (its stream helper when streaming), as a dict."""

@@ -9,9 +9,10 @@ from typing import ClassVar, Literal
 from openai import AsyncOpenAI
 
 from planner.errors import MissingApiKeyError
-from planner.messages import ModelResponse, ResponseStop, ToolCall, Usage
+from planner.messages import ModelResponse, ResponseStop, ToolCall, ToolSchema, Usage
 from planner.models.pricing import CostMeter, PriceTable
 from planner.models.retry import RetryPolicy
+from planner.models.text_calls import with_text_calls
 
 SystemRole = Literal["system", "developer"]
 LOCAL_SERVER_KEY = "unused"
@@ -49,8 +50,12 @@ class OpenAIAdapter:
         timeout_s: float,
         retry: RetryPolicy | None,
         prices: PriceTable | None,
+        tool_choice: str | None = None,
+        tool_calls_from_text: bool = False,
     ) -> None:
         self.model = model
+        self.tool_choice = tool_choice
+        self.tool_calls_from_text = tool_calls_from_text
         self.max_tokens = max_tokens
         self.temperature = temperature
         self.stream = stream
@@ -75,8 +80,11 @@ class OpenAIAdapter:
         parts: tuple[str, tuple[ToolCall, ...], ResponseStop],
         usage: Usage,
         reported: str | None,
+        offered: tuple[ToolSchema, ...] = (),
     ) -> ModelResponse:
         """The provider-neutral response, priced for the model the server reports."""
+        if self.tool_calls_from_text:
+            parts = with_text_calls(parts, offered)
         text, calls, stop = parts
         model = reported or self.model
         return ModelResponse(

@@ -251,7 +251,7 @@ def test_sigkilled_run_resumes_without_repeating_model_calls_or_writes(tmp_path:
     port_file, count_file = tmp_path / "port", tmp_path / "count"
     server = subprocess.Popen(
         [
-            *(PYTHON, "-m", "tests.fakes.llm_server", "--port", "0"),
+            *(PYTHON, "-m", "planner.testing.fake_llm", "--port", "0"),
             *("--port-file", str(port_file), "--script", str(script_file)),
             *("--count-file", str(count_file)),
         ],

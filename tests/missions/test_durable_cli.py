@@ -37,7 +37,8 @@ def test_pause_of_an_unscheduled_mission_names_it(cli: typer.Typer, tmp_path: Pa
 
 def test_schedule_rejects_a_bad_file_before_connecting(cli: typer.Typer, tmp_path: Path) -> None:
     (tmp_path / "bad.toml").write_text(
-        'id = "bad"\ntitle = "t"\nobjective = "o"\nmodel = "x:y"\nuser_id = "u"\nevery = "90s"\n'
+        'id = "bad"\ntitle = "t"\nobjective = "o"\nmodel = "openai:m"\n'
+        'user_id = "u"\nevery = "90s"\n'
     )
     result = CliRunner().invoke(cli, ["schedule", str(tmp_path), "--db-url", "sqlite:///nowhere"])
     assert result.exit_code == 2
