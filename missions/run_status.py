@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from missions.heartbeat import BeatStore, RunBeat, is_fresh
 from missions.store import INTERRUPTED, RunRecord
 
+
 @dataclass(frozen=True)
 class RunView(RunRecord):
     """A run's record with the status an operator sees."""
