@@ -36,8 +36,8 @@ MOUNTS = (
             "schedule": "Run the scheduler until interrupted; start it on several machines to "
             "scale out.",
             "missions": "Mission files.",
-            "init": "Write a new project into DIR: a mission, a custom tool, scripted steps "
-            "and a test.",
+            "init": "Start a new project: a mission, its own tools, scripted steps and a passing "
+            "test.",
         },
     ),
     *_mounts(

@@ -76,7 +76,7 @@ def test_run_refuses_a_bad_model_option_before_running(tmp_path: Path) -> None:
     path = write(tmp_path)
     env = {**os.environ, "MANA_VAR_DIR": str(tmp_path / "var")}
     done = subprocess.run(
-        [sys.executable, "-m", "missions.cli", "run", str(path), "--model-option", "stream=maybe"],
+        [sys.executable, "-m", "mana_planner", "run", str(path), "--model-option", "stream=maybe"],
         cwd=REPO,
         env=env,
         capture_output=True,

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from missions.cli import app
+from mana_planner.cli import app
 from missions.config import load_mission
 from missions.scaffold import ScaffoldError, project_names, write_project
 
