@@ -75,11 +75,6 @@ class ToolSourceConfig(_Strict):
             raise ValueError("`env` and `cwd` apply to `command` sources only")
         return self
 
-    @property
-    def where(self) -> str:
-        """The URL or the command line, for messages."""
-        return self.url or " ".join(self.command or ())
-
 
 class MissionConfig(_Strict):
     """One mission: a goal, a model, the tools it may use, limits and a schedule."""
