@@ -11,7 +11,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from missions.errors import MissionConfigError
+from planner.errors import ModelOptionError
 from planner.models import ModelOptions
+from planner.models.options import adapter_options
 from planner.policy import PolicyMode
 
 EVERY_RE = re.compile(r"^(\d+)(s|m|h|d)$")
@@ -125,6 +127,14 @@ class MissionConfig(_Strict):
         if value is not None and len(value.split()) not in (5, 6):
             raise ValueError("must be a cron string of 5 (or 6, with seconds) fields")
         return value
+
+    @model_validator(mode="after")
+    def _options_fit_the_model(self) -> MissionConfig:
+        try:
+            adapter_options(self.model.partition(":")[0], self.model_options.given())
+        except ModelOptionError as exc:
+            raise ValueError(str(exc)) from exc
+        return self
 
     @model_validator(mode="after")
     def _one_schedule(self) -> MissionConfig:
