@@ -11,9 +11,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from missions.errors import MissionConfigError
-from planner.errors import ModelOptionError
 from planner.models import ModelOptions
-from planner.models.options import adapter_options
 from planner.policy import PolicyMode
 
 EVERY_RE = re.compile(r"^(\d+)(s|m|h|d)$")
@@ -130,6 +128,9 @@ class MissionConfig(_Strict):
 
     @model_validator(mode="after")
     def _options_fit_the_model(self) -> MissionConfig:
+        from planner.errors import ModelOptionError
+        from planner.models.options import adapter_options
+
         try:
             adapter_options(self.model.partition(":")[0], self.model_options.given())
         except ModelOptionError as exc:
