@@ -144,11 +144,6 @@ class ToolSourceConfig(_Strict):
             raise ValueError("`env` and `cwd` apply to `command` sources only")
         return self
 
-    @property
-    def where(self) -> str:
-        """The URL or the command line, for messages."""
-        return self.url or " ".join(self.command or ())
-
 
 class MissionConfig(_Strict):
     """One mission: a goal, a model, the tools it may use, limits and a schedule."""
@@ -225,6 +220,17 @@ class MissionConfig(_Strict):
         if problem:
             raise ValueError(problem)
         return value
+
+    @model_validator(mode="after")
+    def _options_fit_the_model(self) -> MissionConfig:
+        from planner.errors import ModelOptionError
+        from planner.models.options import adapter_options
+
+        try:
+            adapter_options(self.model.partition(":")[0], self.model_options.given())
+        except ModelOptionError as exc:
+            raise ValueError(str(exc)) from exc
+        return self
 
     @model_validator(mode="after")
     def _one_schedule(self) -> MissionConfig:
