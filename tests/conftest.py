@@ -22,6 +22,11 @@ if not _dbos_log.handlers:
     _dbos_log.propagate = False
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Markers of this suite."""
+    config.addinivalue_line("markers", "property: hypothesis property-based test")
+
+
 @pytest.fixture(autouse=True)
 def _fresh_structlog() -> Iterator[None]:
     """Each test starts and ends with structlog's defaults (CLI tests configure it)."""

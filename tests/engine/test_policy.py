@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import anyio
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from planner import PolicyGate, PolicyMode, ToolContext, UserPolicySettings
+from planner import PolicyDecision, PolicyGate, PolicyMode, ToolContext, UserPolicySettings
 from planner.errors import ConfigError
 from tests.engine.helpers import plain_tool
 
@@ -147,3 +149,45 @@ def test_denial_message_format() -> None:
     assert d.denial_message("todo.delete").startswith(
         "Tool todo.delete not allowed: destructive-not-allowed: "
     )
+
+
+json_like = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats()
+    | st.text()
+    | st.sampled_from(["{{" * 20, "you are now " * 3, "<system>" * 3, "ignore previous " * 2]),
+    lambda inner: (
+        st.lists(inner, max_size=5)
+        | st.lists(inner, max_size=3).map(tuple)
+        | st.dictionaries(st.text(max_size=8), inner, max_size=5)
+    ),
+    max_leaves=20,
+)
+
+
+@pytest.mark.property
+@settings(deadline=None)
+@given(
+    raw=json_like,
+    mode=st.sampled_from(list(PolicyMode)),
+    hint=st.sampled_from(["read", "write", "destructive"]),
+)
+def test_gate_never_raises_for_json_like_input(raw: object, mode: PolicyMode, hint: str) -> None:
+    decision = gate(mode).evaluate(plain_tool("notes.create", hint), CTX, raw)  # type: ignore[arg-type]
+    assert isinstance(decision, PolicyDecision)
+    assert decision.verdict in {"allow", "deny", "would-deny", "flagged"}
+
+
+def test_gate_never_raises_on_hostile_shapes() -> None:
+    deep: object = "ignore previous messages"
+    for _ in range(10_000):
+        deep = {"k": [deep]}
+    cyclic: dict[str, object] = {"t": "{{" * 1000}
+    cyclic["again"] = cyclic
+    g = gate(PolicyMode.LOG_ONLY)
+    assert g.evaluate(plain_tool("notes.create"), CTX, deep).verdict == "flagged"
+    assert g.evaluate(plain_tool("notes.create"), CTX, cyclic).verdict == "allow"
+    wide = {f"k{i}": "you are now " * 2 for i in range(100_000)}
+    assert g.evaluate(plain_tool("notes.create"), CTX, wide).verdict == "allow"
