@@ -14,6 +14,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from bench.gate_bench import GOAL_US_PER_KIB, gate_worst_figures
 from bench.gateway_bench import gateway_figures
 from bench.subagents_bench import subagent_figures
 from bench.workloads import (
@@ -43,6 +44,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "ten_50ms_ratio": ("10 reads of 50 ms, run wall / 50 ms", "×"),
     "mixed25_vs_window": ("25 mixed reads, wall / 10-slot window ideal (255 ms)", "×"),
     "gate_us_per_decision": ("policy gate per decision, 1 KiB of arguments", "µs"),
+    "gate_worst_us_per_kib": ("policy gate on hostile arguments, worst µs per KiB", "µs"),
     "transcript_share_1call": ("transcript recording, share of loop overhead (1 call)", "%"),
     "transcript_share_10call": ("transcript recording, share of loop overhead (10 calls)", "%"),
     "replay_total_s": ("replay of a 1,000-round transcript (load + replay)", "s"),
@@ -76,6 +78,12 @@ def goal_rows(figures: dict[str, Any]) -> list[tuple[str, str, str, bool]]:
             "%",
         ),
         ("replay of 1,000 rounds < 1 s", "replay_total_s", REPLAY_GOAL_S, "s"),
+        (
+            "gate ≤ 50 µs per KiB, worst hostile input",
+            "gate_worst_us_per_kib",
+            GOAL_US_PER_KIB,
+            "µs",
+        ),
     ]
     for label, key, limit, unit in checks:
         value = float(figures[key])
@@ -122,6 +130,7 @@ def main() -> None:
     args = parser.parse_args()
     figures: dict[str, Any] = dict(engine_figures())
     figures["gate_us_per_decision"] = gate_us_median()
+    figures.update(gate_worst_figures())
     figures.update(transcript_share())
     figures.update(replay_rounds())
     figures.update(subagent_figures())
