@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PACKAGES := planner reminders missions toolkits gateway personas
 
-.PHONY: install test lint demo personas-demo bench clean
+.PHONY: install test lint demo personas-demo bench clean fuzz
 
 $(BIN)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,6 +29,10 @@ personas-demo: install
 
 bench: install
 	$(BIN)/python -m bench
+
+# the property tests (marker `property`) with the `fuzz` hypothesis profile: many more examples
+fuzz: install
+	HYPOTHESIS_PROFILE=fuzz $(BIN)/pytest -m property
 
 clean:
 	rm -rf $(VENV) var runs .mypy_cache .pytest_cache .ruff_cache

@@ -124,11 +124,16 @@ def run(
 @app.command()
 def replay(
     transcript: Annotated[Path, typer.Argument(help="A transcript .jsonl file")],
-    live_tools: Annotated[bool, typer.Option(help="Run the real tools again")] = False,
+    live_tools: Annotated[bool, typer.Option(help="Run the real read tools again")] = False,
+    allow_writes: Annotated[
+        bool, typer.Option(help="With --live-tools, run write and destructive tools too")
+    ] = False,
 ) -> None:
     """Re-run a transcript offline; print `identical` or the first divergence."""
     try:
-        report = anyio.run(lambda: replay_file(transcript, live_tools, AppSettings.from_env()))
+        report = anyio.run(
+            lambda: replay_file(transcript, live_tools, AppSettings.from_env(), allow_writes)
+        )
     except (PlannerError, StoreError, ToolkitError) as exc:
         _fail(str(exc), 2)
         return

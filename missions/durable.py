@@ -25,7 +25,7 @@ from __future__ import annotations
 import os
 import socket
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -39,21 +39,23 @@ from pydantic import BaseModel, ValidationError
 
 from missions.config import MissionConfig, load_mission
 from missions.runner import EventSink, MissionRun, TeeTranscript, build_input, new_run_id
+from missions.subagents import subagent_specs
 from planner import (
     ModelError,
     ModelRequest,
     ModelResponse,
     PlannerLoopInput,
+    SubAgentSpec,
     ToolContext,
     ToolRegistry,
     ToolResult,
     run_planner_loop,
+    with_subagents,
 )
 from planner.dispatch import execute
 from planner.models import Model
 from planner.models.base import RETRY_SINK, RetryInfo
 from planner.models.spec import from_spec
-from planner.subagents import TASK_TOOL
 from planner.tools import AnyToolSpec
 from planner.transcript import FileTranscript
 
@@ -225,27 +227,30 @@ def durable_registry(registry: ToolRegistry) -> ToolRegistry:
     return ToolRegistry(durable_tool(spec) for spec in registry)
 
 
-def durable_input(inp: PlannerLoopInput, model_for_subagent: Model) -> PlannerLoopInput:
-    """Make a loop input replay-safe: durable models everywhere, a recorded gate clock.
+def durable_input(
+    inp: PlannerLoopInput, model_for_subagent: Model, kinds: Sequence[SubAgentSpec] = ()
+) -> PlannerLoopInput:
+    """Make a loop input replay-safe: durable models everywhere, a recorded gate clock, and
+    the sub-agent `kinds` offered over durable models.
 
-    Parallel sub-agents interleave their steps by timing, which a positional replay cannot
-    follow, so `task` calls run one at a time; other parallel-safe reads still run together.
+    Parallel nested runs interleave their steps by timing, which a positional replay cannot
+    follow, so `nested_run` calls run one at a time; other parallel-safe reads still run together.
     """
     clock = StepClock()
     assert isinstance(inp.model, DurableModel)
     inp.model.clock = clock
     if inp.policy is not None:
         inp.policy.clock = clock
-    kinds = {s.name: s.model for s in inp.subagents}
+    models = {s.name: s.model for s in kinds}
 
     def subagent_model(kind: str, path: str) -> Model:
-        return DurableModel(kinds.get(kind) or model_for_subagent, lane=f"/{path}", clock=clock)
+        return DurableModel(models.get(kind) or model_for_subagent, lane=f"/{path}", clock=clock)
 
     base = inp.is_parallel_safe
     safe = base
-    if inp.subagents and base is not None:
-        safe = lambda spec: spec.name != TASK_TOOL and base(spec)  # noqa: E731
-    return replace(inp, subagent_model=subagent_model, is_parallel_safe=safe)
+    if base is not None:
+        safe = lambda spec: not spec.nested_run and base(spec)  # noqa: E731
+    return with_subagents(replace(inp, is_parallel_safe=safe), kinds, subagent_model)
 
 
 # --- the engine ----------------------------------------------------------------------------
@@ -507,7 +512,8 @@ class DBOSEngine:
                         TeeTranscript(file, self._sinks.get(run_id)),
                         mission_path,
                     )
-                    result = await run_planner_loop(durable_input(inp, model))
+                    kinds = subagent_specs(cfg)
+                    result = await run_planner_loop(durable_input(inp, model, kinds))
             run = MissionRun(run_id, cfg.id, result, path, started_at, time.time(), model.model_id)
             await DBOS.run_step_async({"name": "run.finished"}, env.run_finished, run)
         return run

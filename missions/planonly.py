@@ -10,8 +10,16 @@ from pydantic import BaseModel
 from missions.config import MissionConfig, load_mission
 from missions.policy import policy_gate
 from missions.store import Proposal, ProposalStateError, SqlRunStore
-from planner import PolicyGate, PolicyMode, ToolContext, ToolRegistry, ToolResult
-from planner.dispatch import call_tool
+from planner import (
+    PolicyGate,
+    PolicyMode,
+    RoundDispatch,
+    ToolCall,
+    ToolContext,
+    ToolRegistry,
+    ToolResult,
+    dispatch_call,
+)
 from planner.tools import AnyToolSpec
 
 
@@ -41,14 +49,15 @@ def plan_only(
 async def approve(store: SqlRunStore, proposal_id: str, registry: ToolRegistry) -> Proposal:
     """Run a pending proposal's tool, as its user and space, through the gate in enforce mode."""
     proposal = await store.claim(proposal_id, "approved")
-    spec = registry.get(proposal.tool)
-    if spec is None:
+    if proposal.tool not in registry:
         result = ToolResult(False, f"tool {proposal.tool} no longer exists")
     else:
         cfg = _mission(proposal)
         gate = policy_gate(cfg, PolicyMode.ENFORCE) if cfg else PolicyGate(mode=PolicyMode.ENFORCE)
         ctx = ToolContext(proposal.user_id, proposal.space_id, proposal.run_id)
-        result = await call_tool(spec, replace(ctx, call_id=proposal.id), gate, proposal.arguments)
+        call = ToolCall(id=proposal.id, name=proposal.tool, arguments=proposal.arguments)
+        executed = await dispatch_call(RoundDispatch(registry, ctx, gate), call)
+        result = executed.result
     body: dict[str, Any] = {"success": result.success, "message": result.message}
     if result.data is not None:
         body["data"] = result.data

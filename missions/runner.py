@@ -26,6 +26,7 @@ from planner import (
     ToolContext,
     ToolRegistry,
     run_planner_loop,
+    with_subagents,
 )
 from planner.mcp import mcp_tool_registry
 from planner.models import Model
@@ -99,7 +100,8 @@ def build_input(
     transcript: Any = None,
     mission_path: Path | None = None,
 ) -> PlannerLoopInput:
-    """The loop input for one run of `cfg` over `tools` (already selected for it)."""
+    """The loop input for one run of `cfg` over `tools` (already selected for it); offer its
+    sub-agents with `with_subagents(inp, subagent_specs(cfg))` once the input is final."""
     limits = cfg.limits
     return PlannerLoopInput(
         model=model,
@@ -117,7 +119,6 @@ def build_input(
         timeout_s=limits.timeout_s,
         transcript=transcript,
         settings=mission_settings(cfg, mission_path),
-        subagents=subagent_specs(cfg),
     )
 
 
@@ -228,7 +229,7 @@ async def _run_with(
                 TeeTranscript(file, on_event, span_sink(cfg.id, tracer)),
                 mission_path,
             )
-            result = await run_planner_loop(inp)
+            result = await run_planner_loop(with_subagents(inp, subagent_specs(cfg)))
     run = MissionRun(rid, cfg.id, result, path, started, time.time(), chosen.model_id)
     await app.runs.record_run(record_of(run))
     return run

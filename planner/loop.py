@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import anyio
 import structlog
 
 from planner.compaction import COMPACTION_THRESHOLD, Compactor
-from planner.dispatch import ExecutedCall, ParallelSafe, RoundDispatch, dispatch_round
+from planner.dispatch import (
+    ExecutedCall,
+    ParallelSafe,
+    RoundDispatch,
+    checked_response,
+    dispatch_round,
+)
+from planner.errors import TranscriptError
 from planner.messages import Message, ModelRequest, ModelResponse, Usage, reminder_message
 from planner.models.base import RETRY_SINK, Model, RetryInfo
 from planner.policy import PolicyGate
@@ -22,10 +30,10 @@ from planner.state import (
     Reminder,
     ReminderChannel,
     StopReason,
+    StopRun,
     call_channel,
     policy_flag_reminders,
 )
-from planner.subagents import SubAgentHost, SubAgentModelFor, SubAgentSpec, task_tool
 from planner.tools import ToolContext, ToolRegistry
 from planner.transcript import (
     CompactionEvent,
@@ -68,10 +76,6 @@ class PlannerLoopInput:
     """Prefix for nested runs' events (sub-agents); empty for a top-level run."""
     cancel_scope: anyio.CancelScope | None = None
     """Cancel this scope (from any task) to end the run with `cancelled` and a result."""
-    subagents: Sequence[SubAgentSpec] = ()
-    """Sub-agent kinds offered through the `task` tool; empty means no `task` tool."""
-    subagent_model: SubAgentModelFor | None = None
-    """Picks a sub-agent's model by (kind, transcript path); replay uses it."""
 
 
 @dataclass(frozen=True)
@@ -86,15 +90,6 @@ class PlannerLoopResult:
     usage: Usage
     reminder_counts: dict[str, int] = field(default_factory=dict)
     error: str | None = None
-
-
-class _Stop(Exception):
-    """Internal: carries a stop reason out of a round."""
-
-    def __init__(self, reason: StopReason, error: str | None = None) -> None:
-        super().__init__(reason.value)
-        self.reason = reason
-        self.error = error
 
 
 class _Run:
@@ -120,29 +115,36 @@ class _Run:
         self.reminder_counts: Counter[str] = Counter()
         self.flagged: tuple[str, ...] = ()
         self.tools = inp.tools
-        if inp.subagents:
-            host = SubAgentHost(inp, lambda: self.usage, self.add_usage, run_planner_loop)
-            self.tools = inp.tools.merged([task_tool(host)])
-        self.dispatch = RoundDispatch(
+
+    def record(self, event_type: type[Any], **fields: Any) -> None:
+        """Write one transcript event, when a transcript is attached; an event the
+        transcript refuses (see FileTranscript.record) ends the run with an error."""
+        if self.inp.transcript is None:
+            return
+        event = event_type(run_id=self.run_id, path=self.inp.transcript_path, **fields)
+        try:
+            self.inp.transcript.record(event)
+        except TranscriptError as exc:
+            raise StopRun(StopReason.MODEL_ERROR, str(exc)) from exc
+
+    def dispatch_setup(self) -> RoundDispatch:
+        """This round's dispatch setup; its context holds what is left of the budgets."""
+        inp, used = self.inp, self.usage
+        tokens, cost = inp.token_budget, inp.cost_budget_usd
+        context = replace(
+            inp.context,
+            token_budget_left=None if tokens is None else tokens - used.total_tokens,
+            cost_budget_left_usd=None if cost is None else cost - used.cost_usd,
+        )
+        return RoundDispatch(
             registry=self.tools,
-            context=inp.context,
+            context=context,
             gate=inp.policy,
             is_parallel_safe=inp.is_parallel_safe,
             transcript=inp.transcript,
             run_id=self.run_id,
             path=inp.transcript_path,
         )
-
-    def record(self, event_type: type[Any], **fields: Any) -> None:
-        """Write one transcript event, when a transcript is attached."""
-        if self.inp.transcript is not None:
-            self.inp.transcript.record(
-                event_type(run_id=self.run_id, path=self.inp.transcript_path, **fields)
-            )
-
-    def add_usage(self, usage: Usage) -> None:
-        """Count a sub-agent's usage in this run's totals and budgets."""
-        self.usage = self.usage + usage
 
     def state(self) -> LoopState:
         """Snapshot for the reminder channel."""
@@ -174,7 +176,7 @@ class _Run:
                 self.inp.system_prompt, self.messages, self.tools.schemas()
             )
         except Exception as exc:
-            raise _Stop(
+            raise StopRun(
                 StopReason.MODEL_ERROR, f"compaction failed: {type(exc).__name__}: {exc}"
             ) from exc
         self.usage = self.usage + done.usage
@@ -234,13 +236,14 @@ class _Run:
         try:
             response = await self.inp.model.complete(request)
         except Exception as exc:
-            raise _Stop(StopReason.MODEL_ERROR, f"{type(exc).__name__}: {exc}") from exc
+            raise StopRun(StopReason.MODEL_ERROR, f"{type(exc).__name__}: {exc}") from exc
         finally:
             RETRY_SINK.reset(token)
         if not response.latency_ms:
             response = response.model_copy(
                 update={"latency_ms": (time.perf_counter() - started) * 1000}
             )
+        response = checked_response(response)
         self.usage = self.usage + response.usage
         u = response.usage
         # adapters report uncached input; the prompt's size includes the cached parts
@@ -271,8 +274,11 @@ class _Run:
         calls = response.tool_calls
         limit = self.inp.max_tool_calls
         if limit is not None and len(self.executed) + len(calls) > limit:
-            raise _Stop(StopReason.MAX_TOOL_CALLS)
-        done = await dispatch_round(self.round, calls, self.dispatch)
+            raise StopRun(StopReason.MAX_TOOL_CALLS)
+        done = await dispatch_round(self.round, calls, self.dispatch_setup())
+        for executed in done:
+            if executed.result.usage is not None:
+                self.usage = self.usage + executed.result.usage
         self.executed.extend(done)
         self.messages.extend(e.to_message() for e in done)
         self.flagged = tuple(
@@ -282,12 +288,12 @@ class _Run:
     def check_limits(self) -> None:
         """End the run when a budget or the round limit is reached."""
         if self.inp.token_budget is not None and self.usage.total_tokens >= self.inp.token_budget:
-            raise _Stop(StopReason.BUDGET_EXHAUSTED)
+            raise StopRun(StopReason.BUDGET_EXHAUSTED)
         cost_budget = self.inp.cost_budget_usd
         if cost_budget is not None and self.usage.cost_usd >= cost_budget:
-            raise _Stop(StopReason.BUDGET_EXHAUSTED)
+            raise StopRun(StopReason.BUDGET_EXHAUSTED)
         if self.round >= self.inp.max_rounds:
-            raise _Stop(StopReason.MAX_ROUNDS)
+            raise StopRun(StopReason.MAX_ROUNDS)
 
     async def step(self) -> None:
         """One round: compaction, reminders, model call, append, dispatch, limits."""
@@ -300,7 +306,7 @@ class _Run:
             if not response.tool_calls:
                 self.summary = response.text
                 stop = response.stop_reason == "end_turn"
-                raise _Stop(StopReason.ASSISTANT_STOP if stop else StopReason.NO_TOOL_CALLS)
+                raise StopRun(StopReason.ASSISTANT_STOP if stop else StopReason.NO_TOOL_CALLS)
             await self.dispatch_calls(response)
             self.check_limits()
 
@@ -312,16 +318,7 @@ class _Run:
             system_prompt=self.inp.system_prompt,
             user_prompt=self.inp.user_prompt,
             prior_messages=list(self.inp.prior_messages),
-            tools=[
-                ToolInfo(
-                    name=s.name,
-                    description=s.description,
-                    input_schema=s.input_schema,
-                    scope=s.scope,
-                    policy_hint=s.policy_hint,
-                )
-                for s in self.tools
-            ],
+            tools=[ToolInfo.of(s) for s in self.tools],
             loop=self.loop_settings(),
             settings=self.inp.settings,
         )
@@ -342,31 +339,22 @@ class _Run:
             "space_id": ctx.space_id,
             "run_id": ctx.run_id,
             "invoker": ctx.invoker,
-            "subagents": [
-                {
-                    "name": s.name,
-                    "description": s.description,
-                    "max_rounds": s.max_rounds,
-                    "system_prompt": s.system_prompt,
-                    "tools": [t.name for t in self.tools if t.name != "task" and s.tools(t)],
-                }
-                for s in inp.subagents
-            ],
         }
 
     def finish(self, reason: StopReason, error: str | None) -> PlannerLoopResult:
         """Record the end of the run and build its result."""
         counts = dict(self.reminder_counts)
-        self.record(
-            RunFinished,
-            stop_reason=reason.value,
-            rounds=self.round,
-            tool_calls=len(self.executed),
-            usage=self.usage,
-            summary=self.summary,
-            error=error,
-            reminder_counts=counts,
-        )
+        with contextlib.suppress(StopRun):  # a transcript that refuses the end loses only it
+            self.record(
+                RunFinished,
+                stop_reason=reason.value,
+                rounds=self.round,
+                tool_calls=len(self.executed),
+                usage=self.usage,
+                summary=self.summary,
+                error=error,
+                reminder_counts=counts,
+            )
         self.log.info(
             "run.finished",
             run_id=self.run_id,
@@ -390,15 +378,15 @@ class _Run:
 async def run_planner_loop(inp: PlannerLoopInput) -> PlannerLoopResult:
     """Run the loop to a typed stop; never raises for a model, tool or limit failure."""
     run = _Run(inp)
-    run.start()
     reason: StopReason = StopReason.CANCELLED
     error: str | None = "cancelled"
     scope = inp.cancel_scope or anyio.CancelScope()
     try:
         with scope, anyio.move_on_after(inp.timeout_s) as timer:
+            run.start()
             while True:
                 await run.step()
-    except _Stop as stop:
+    except StopRun as stop:
         reason, error = stop.reason, stop.error
     except anyio.get_cancelled_exc_class():
         run.finish(StopReason.CANCELLED, "cancelled by the caller")

@@ -23,6 +23,15 @@ class StopReason(StrEnum):
     CANCELLED = "cancelled"
 
 
+class StopRun(Exception):
+    """Raised inside the loop to end a run with a stop reason; never leaves the loop."""
+
+    def __init__(self, reason: StopReason, error: str | None = None) -> None:
+        super().__init__(reason.value)
+        self.reason = reason
+        self.error = error
+
+
 @dataclass(frozen=True)
 class LastCall:
     """The outcome of one finished tool call."""

@@ -9,6 +9,17 @@ from collections.abc import Iterator
 
 import pytest
 import structlog
+from hypothesis import HealthCheck, settings
+
+# Property tests (marker `property`): a few examples in `make test`, many in `make fuzz`, which
+# selects the `fuzz` profile through HYPOTHESIS_PROFILE.
+settings.register_profile(
+    "quick", max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.register_profile(
+    "fuzz", max_examples=2000, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "quick"))
 
 os.environ.setdefault("POLICY_MODE", "log-only")
 
@@ -23,8 +34,10 @@ if not _dbos_log.handlers:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Markers of this suite."""
-    config.addinivalue_line("markers", "property: hypothesis property-based test")
+    """Register the project's markers."""
+    config.addinivalue_line(
+        "markers", "property: a hypothesis property test (`make fuzz` runs it with many examples)"
+    )
 
 
 @pytest.fixture(autouse=True)
