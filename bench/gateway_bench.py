@@ -27,7 +27,7 @@ from mcp.server.lowlevel.server import Server
 from starlette.types import ASGIApp
 
 from gateway import GatewaySettings, GatewayThread, LocalSigner, ServerThread
-from gateway.server import mcp_result, mcp_tool
+from gateway.results import mcp_result, mcp_tool
 from planner.dispatch import execute, validate
 from planner.logging import configure_logging
 from planner.policy import PolicyMode

@@ -30,7 +30,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from mcp.server.auth.provider import AccessToken
 
-from gateway.errors import GatewayConfigError, TokenRejectedError
+from gateway.errors import GatewayConfigError, JwksDocumentError, TokenRejectedError
 from gateway.settings import ALLOWED_ALGORITHMS
 
 log = structlog.get_logger("gateway.auth")
@@ -48,12 +48,12 @@ class KeySource(Protocol):
         ...
 
 
-def parse_jwks(document: Mapping[str, Any]) -> dict[str, jwt.PyJWK]:
+def parse_jwks(document: Mapping[str, Any], source: str = "static keys") -> dict[str, jwt.PyJWK]:
     """Signature keys of a JWKS by `kid`; keys of other uses or algorithms are skipped."""
     keys: dict[str, jwt.PyJWK] = {}
     raw_keys = document.get("keys")
     if not isinstance(raw_keys, list):
-        raise ValueError("a JWKS document needs a `keys` list")
+        raise JwksDocumentError(source, "a JWKS document needs a `keys` list")
     for i, raw in enumerate(raw_keys):
         if not isinstance(raw, dict) or raw.get("use", "sig") != "sig":
             continue
@@ -133,7 +133,7 @@ class JwksCache:
                 return
             self._tried_at = now
             try:
-                keys = parse_jwks(await self._fetch())
+                keys = parse_jwks(await self._fetch(), self.url)
             except (httpx2.HTTPError, ValueError) as exc:
                 log.warning("jwks.fetch_failed", url=self.url, error=f"{type(exc).__name__}: {exc}")
                 return
@@ -148,7 +148,7 @@ class JwksCache:
         response.raise_for_status()
         document = response.json()
         if not isinstance(document, dict):
-            raise ValueError("the JWKS document is not a JSON object")
+            raise JwksDocumentError(self.url, "the document is not a JSON object")
         return document
 
 
