@@ -7,9 +7,19 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from planner import PolicyDecision, PolicyGate, PolicyMode, ToolContext, UserPolicySettings
+from planner import (
+    PolicyDecision,
+    PolicyGate,
+    PolicyMode,
+    ToolCall,
+    ToolContext,
+    ToolRegistry,
+    UserPolicySettings,
+    dispatch_call,
+)
+from planner.dispatch import RoundDispatch
 from planner.errors import ConfigError
-from tests.engine.helpers import plain_tool
+from tests.engine.helpers import echo_tool, plain_tool
 
 CTX = ToolContext(user_id="u1", space_id="s1")
 
@@ -191,3 +201,15 @@ def test_gate_never_raises_on_hostile_shapes() -> None:
     assert g.evaluate(plain_tool("notes.create"), CTX, cyclic).verdict == "allow"
     wide = {f"k{i}": "you are now " * 2 for i in range(100_000)}
     assert g.evaluate(plain_tool("notes.create"), CTX, wide).verdict == "allow"
+
+
+async def test_invalid_arguments_never_count_against_the_rate_limit_in_the_pipeline() -> None:
+    spec = echo_tool("demo.echo", hint="write")
+    g = gate(settings_for=lambda u: UserPolicySettings(per_tool_rate_limit={"demo.echo": 2}))
+    setup = RoundDispatch(ToolRegistry([spec]), CTX, g)
+    for i in range(5):
+        bad = await dispatch_call(setup, ToolCall(id=f"bad{i}", name="demo.echo", arguments={}))
+        assert not bad.result.success and "invalid arguments" in bad.result.message
+    calls = [ToolCall(id=f"ok{i}", name="demo.echo", arguments={"text": "hi"}) for i in range(3)]
+    outcomes = [(await dispatch_call(setup, call)).result.success for call in calls]
+    assert outcomes == [True, True, False]
