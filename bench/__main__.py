@@ -16,6 +16,7 @@ from rich.table import Table
 
 from bench.gate_bench import GOAL_US_PER_KIB, gate_worst_figures
 from bench.gateway_bench import gateway_figures
+from bench.gateway_hostile import GOAL_P99_MS, hostile_figures
 from bench.subagents_bench import subagent_figures
 from bench.workloads import (
     dbos_step_cost,
@@ -49,6 +50,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "transcript_share_10call": ("transcript recording, share of loop overhead (10 calls)", "%"),
     "replay_total_s": ("replay of a 1,000-round transcript (load + replay)", "s"),
     "subagents5_vs_ideal": ("5 research sub-agents in one round (3 x 50 ms), wall / 150 ms", "×"),
+    "list_under_attack_p99_ms": ("gateway tools/list p99 under hostile arguments", "ms"),
     "gateway_vs_bare_ratio_current": ("MCP gateway calls/s vs a bare SDK server (current)", "×"),
     "gateway_vs_bare_ratio_legacy": ("MCP gateway calls/s vs a bare SDK server (legacy)", "×"),
 }
@@ -60,6 +62,8 @@ def fmt(value: float, unit: str) -> str:
         return f"{value * 100:.1f} %"
     if unit == "×":
         return f"{value:.3f}"
+    if unit == "ms":
+        return f"{value:.1f} ms"
     if unit == "s":
         return f"{value:.3f} s"
     return f"{value:,.0f} µs" if value >= 100 else f"{value:.1f} µs"
@@ -84,6 +88,7 @@ def goal_rows(figures: dict[str, Any]) -> list[tuple[str, str, str, bool]]:
             GOAL_US_PER_KIB,
             "µs",
         ),
+        ("tools/list p99 < 100 ms under attack", "list_under_attack_p99_ms", GOAL_P99_MS, "ms"),
     ]
     for label, key, limit, unit in checks:
         value = float(figures[key])
@@ -135,6 +140,7 @@ def main() -> None:
     figures.update(replay_rounds())
     figures.update(subagent_figures())
     figures.update(gateway_figures())
+    figures.update(hostile_figures())
     dbos = dbos_step_cost()
     figures.update({k: v for k, v in dbos.items() if k != "dbos_per_step"})
     figures["dbos"] = dbos["dbos_per_step"]
