@@ -140,10 +140,11 @@ class Gateway:
             self.metrics.tool_calls.inc("unknown", "unknown")
             return mcp_result(error_result(f"Unknown tool: {params.name}"))
         start = time.perf_counter()
+        tool_ctx = caller.context(ctx.request_id)
         call = ToolCall.model_construct(
-            id=str(ctx.request_id), name=params.name, arguments=params.arguments or {}
+            id=tool_ctx.call_id, name=params.name, arguments=params.arguments or {}
         )
-        setup = RoundDispatch(self.tools, caller.context(ctx.request_id), self.gate)
+        setup = RoundDispatch(self.tools, tool_ctx, self.gate)
         executed = await dispatch_call(setup, call)
         self.metrics.tool_latency.observe(time.perf_counter() - start, params.name)
         self.metrics.tool_calls.inc(params.name, self._outcome(executed))

@@ -13,7 +13,7 @@ from typing import Any, Literal
 import structlog
 
 from planner.errors import ConfigError
-from planner.injection import find_injection
+from planner.injection import find_injection as find_injection  # re-exported for callers
 from planner.logging import debug_enabled
 from planner.tools import AnyToolSpec, ToolContext
 
