@@ -17,6 +17,7 @@ import os
 import stat
 import time
 import uuid
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +37,10 @@ from gateway.settings import ALLOWED_ALGORITHMS
 log = structlog.get_logger("gateway.auth")
 
 REQUIRED_CLAIMS = ("exp", "iss", "aud", "sub")
+VERIFIED_TTL_S = 60.0
+"""How long a verified token is taken on trust (never past its `exp`): a key dropped from
+the JWKS stops opening the gateway within this long."""
+MAX_VERIFIED = 10_000
 JWKS_FETCH_TIMEOUT_S = 10.0
 SigningKey = ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey | rsa.RSAPrivateKey
 
@@ -170,13 +175,37 @@ class JwtVerifier:
         keys: KeySource,
         rules: JwtRules,
         on_reject: Callable[[str], None] | None = None,
+        verified_ttl_s: float = VERIFIED_TTL_S,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.keys = keys
         self.rules = rules
         self.on_reject = on_reject
+        self.verified_ttl_s = verified_ttl_s
+        self.clock = clock
+        self._verified: OrderedDict[str, tuple[float, AccessToken]] = OrderedDict()
 
     async def verify_token(self, token: str) -> AccessToken | None:
-        """The access token for a valid JWT, else None (logged with the reason)."""
+        """The access token for a valid JWT, else None (logged with the reason).
+
+        A token verified in the last `verified_ttl_s` (and not past `exp`) is not verified
+        again: the signature check is most of what a call costs the gateway.
+        """
+        now = self.clock()
+        cached = self._verified.get(token)
+        if cached is not None:
+            if now < cached[0]:
+                return cached[1]
+            del self._verified[token]
+        access = await self._verify_access(token)
+        if access is not None and access.expires_at is not None:
+            until = min(now + self.verified_ttl_s, access.expires_at + self.rules.leeway_s)
+            self._verified[token] = (until, access)
+            if len(self._verified) > MAX_VERIFIED:
+                self._verified.popitem(last=False)
+        return access
+
+    async def _verify_access(self, token: str) -> AccessToken | None:
         try:
             claims = await self.verify(token)
         except TokenRejectedError as exc:

@@ -3,21 +3,23 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx2
 import pytest
 from structlog.testing import capture_logs
 
-from gateway import GatewaySettings, GatewayThread, ServerThread
+from gateway import GatewaySettings, GatewayThread, JwtRules, JwtVerifier, ServerThread, StaticKeys
 from gateway.errors import GatewayError, JwksDocumentError, ServerStartError
 from gateway.server import open_gateway
 from gateway.settings import DEFAULT_MAX_REQUEST_BYTES
 from planner.policy import PolicyMode
-from tests.gateway.gw_helpers import MCP_HEADERS, KeyRing, connect, text_of
+from tests.gateway.gw_helpers import AUDIENCE, ISSUER, MCP_HEADERS, KeyRing, connect, text_of
 from toolkits.store import open_store
 
 
@@ -117,3 +119,41 @@ def test_a_server_that_cannot_start_raises_a_typed_error() -> None:
     with pytest.raises(ServerStartError) as caught:
         ServerThread(broken).start()  # type: ignore[arg-type]
     assert caught.value.base_url.startswith("http://127.0.0.1:")
+
+
+class CountingKeys:
+    """A key source that can drop its keys and counts lookups."""
+
+    def __init__(self, keys: StaticKeys) -> None:
+        self.inner: StaticKeys | None = keys
+        self.lookups = 0
+
+    async def key(self, kid: str | None) -> Any:
+        self.lookups += 1
+        return None if self.inner is None else await self.inner.key(kid)
+
+
+async def test_a_verified_token_is_trusted_for_the_ttl_never_past_exp(
+    key_ring: KeyRing, user: str
+) -> None:
+    now = [time.time()]
+    keys = CountingKeys(StaticKeys(key_ring.jwks()))
+    verifier = JwtVerifier(
+        keys, JwtRules(ISSUER, AUDIENCE, leeway_s=0), verified_ttl_s=60, clock=lambda: now[0]
+    )
+    token = key_ring.token(user, ttl_s=600)
+    assert await verifier.verify_token(token) is not None
+    keys.inner = None  # the provider drops the key
+    now[0] += 59
+    assert await verifier.verify_token(token) is not None
+    assert keys.lookups == 1
+    now[0] += 2
+    assert await verifier.verify_token(token) is None  # re-verified: unknown kid
+    short = key_ring.token(user, ttl_s=5)
+    keys.inner = StaticKeys(key_ring.jwks())
+    now[0] = time.time()
+    assert await verifier.verify_token(short) is not None
+    now[0] += 6
+    before = keys.lookups
+    await verifier.verify_token(short)
+    assert keys.lookups == before + 1  # past exp: not taken from the cache
