@@ -53,6 +53,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "list_under_attack_p99_ms": ("gateway tools/list p99 under hostile arguments", "ms"),
     "gateway_vs_bare_ratio_current": ("MCP gateway calls/s vs a bare SDK server (current)", "×"),
     "gateway_vs_bare_ratio_legacy": ("MCP gateway calls/s vs a bare SDK server (legacy)", "×"),
+    "gateway_p99_ms_100_clients": ("MCP gateway tools/call p99, 100 concurrent clients", "ms"),
+    "bare_p99_ms_100_clients": ("bare SDK server tools/call p99, 100 concurrent clients", "ms"),
 }
 
 
