@@ -33,6 +33,13 @@ def _nested(depth: int = 10_000) -> Any:
     return value
 
 
+def _chain(depth: int, wrap: Callable[[Any], Any]) -> Any:
+    value: Any = "{{ you are now <system"
+    for _ in range(depth):
+        value = wrap(value)
+    return value
+
+
 HOSTILE: dict[str, Callable[[], Any]] = {
     "braces": lambda: {"content": _repeat("{{")},
     "braces_then_close": lambda: {"content": _repeat("{{") + "}}"},
@@ -47,7 +54,14 @@ HOSTILE: dict[str, Callable[[], Any]] = {
     "nested_10000": _nested,
     "keys_100000": lambda: {f"k{i}": "{{ you are now <system " for i in range(100_000)},
     "strings_100000": lambda: {"items": ["ignore previous {{ " for _ in range(100_000)]},
+    "ones_500000": lambda: {"n": [1] * 500_000, "t": "{{ you are now <system"},
+    "empty_lists_300000": lambda: {"n": [[] for _ in range(300_000)], "t": "{{ <system>"},
+    "lists_10000_deep": lambda: _chain(10_000, lambda v: [v]),
+    "dicts_10000_deep": lambda: _chain(10_000, lambda v: {"k": v}),
 }
+"""The last two are deeper than JSON parsers go (pydantic's stops at 254 levels, the one call
+pipeline refuses arguments over 64 before the gate): only an in-process caller can hand them
+to the gate, which then walks them with a visited set (they could be cyclic)."""
 
 
 def _kib(raw: Any) -> float:

@@ -23,7 +23,7 @@ import json
 import re
 from bisect import bisect_right
 from collections.abc import Callable, Sequence
-from itertools import accumulate
+from itertools import accumulate, compress
 from typing import Any
 
 import re2
@@ -84,6 +84,11 @@ def fold(text: str) -> bytes:
     return text.encode("utf-8", "replace").lower()
 
 
+_WALKED = frozenset({str, dict, list, tuple})
+_FILTER_FROM = 8
+"""Containers with this many items are filtered in C before they are walked in Python."""
+
+
 def long_strings(
     value: Any, min_length: int = MIN_SCANNED_LENGTH, *, acyclic: bool = False
 ) -> list[str]:
@@ -107,7 +112,11 @@ def long_strings(
                 if id(item) in seen:
                     continue
                 seen.add(id(item))
-            push(item.values() if kind is dict else item)
+            kids = item.values() if kind is dict else item
+            if len(kids) < _FILTER_FROM:
+                push(kids)
+            else:  # C-level filters: numbers, None and empty containers hold nothing to scan
+                push(filter(None, compress(kids, map(_WALKED.__contains__, map(type, kids)))))
     return found
 
 
