@@ -193,9 +193,12 @@ def runs_list(
     limit: Annotated[int, typer.Option(help="How many, newest first")] = 20,
 ) -> None:
     """Recent runs: id, mission, times, stop reason, rounds, calls, tokens, cost."""
+    from missions.app import AppSettings
+    from missions.cli_durable import with_status
     from missions.runview import print_runs
 
-    print_runs(with_app(lambda opened: opened.runs.list_runs(mission, limit)))
+    records = with_app(lambda opened: opened.runs.list_runs(mission, limit))
+    print_runs(with_status(AppSettings.from_env(), records))
 
 
 @runs_app.command("show")
@@ -207,6 +210,11 @@ def runs_show(run_id: Annotated[str, typer.Argument(help="A run id")]) -> None:
     if record is None:
         _fail(f"no run {run_id}", 1)
         return
+    from missions.app import AppSettings
+    from missions.cli_durable import with_status
+    from missions.runview import plain
+
+    plain(console, f"status\t{with_status(AppSettings.from_env(), [record])[0].status}")
     print_run(record)
 
 

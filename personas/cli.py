@@ -171,8 +171,8 @@ def schedule_command(
     """Run due personas by cadence on the missions' DBOS machinery, until interrupted."""
     from contextlib import asynccontextmanager
 
-    from missions.cli_durable import app_engine
-    from missions.schedule import safe_url
+    from missions.app_env import app_engine
+    from missions.system_db import safe_url
     from personas.gateway import loopback_gateway
     from personas.runtime import gateway_settings
     from personas.schedule import PersonaScheduler, serve
