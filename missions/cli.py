@@ -194,7 +194,7 @@ def runs_list(
 ) -> None:
     """Recent runs: id, mission, times, stop reason, rounds, calls, tokens, cost."""
     from missions.app import AppSettings
-    from missions.cli_durable import with_status
+    from missions.run_status import with_status
     from missions.runview import print_runs
 
     records = with_app(lambda opened: opened.runs.list_runs(mission, limit))
@@ -211,7 +211,7 @@ def runs_show(run_id: Annotated[str, typer.Argument(help="A run id")]) -> None:
         _fail(f"no run {run_id}", 1)
         return
     from missions.app import AppSettings
-    from missions.cli_durable import with_status
+    from missions.run_status import with_status
     from missions.runview import plain
 
     plain(console, f"status\t{with_status(AppSettings.from_env(), [record])[0].status}")
