@@ -215,13 +215,18 @@ async def stream_planner_loop(inp: PlannerLoopInput) -> AsyncIterator[RunEvents]
                 return
             send.send_nowait(RunEnd(events.result))
 
+    failure: Exception | None = None
     with receive:
         async with anyio.create_task_group() as tg:
             tg.start_soon(run)
             try:
                 yield events
+            except Exception as exc:  # the consumer's: raised as it is, not in a group
+                failure = exc
             finally:
                 if events.result is None:
                     scope.cancel()
+    if failure is not None:
+        raise failure
     if events.error is not None:
         raise events.error
