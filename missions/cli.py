@@ -20,6 +20,7 @@ from missions.cli_durable import run_app_mission
 from missions.cli_tools import register as register_tools
 from missions.cli_tools import register_validate
 from missions.config import load_mission
+from missions.live import live_feed, streamed_options
 from missions.planonly import approve, reject
 from missions.replaying import replay_file
 from missions.runner import MissionRun, with_model_options
@@ -31,6 +32,7 @@ from personas.cli import personas_app
 from planner import StopReason
 from planner.errors import PlannerError
 from planner.logging import configure_logging
+from planner.stream import with_deltas
 from toolkits.cli import media_app, print_table, spaces_app
 from toolkits.errors import StoreError, ToolkitError
 from toolkits.seed import SeedSummary, seed_demo
@@ -88,10 +90,18 @@ def with_app(work: Callable[[App], Awaitable[T]], runs_dir: Path = Path("runs"))
 
 
 def _run_durable(
-    path: Path, model: str | None, run_id: str | None, runs_dir: Path, options: Sequence[str] = ()
+    path: Path,
+    model: str | None,
+    run_id: str | None,
+    runs_dir: Path,
+    options: Sequence[str] = (),
+    stream: bool = False,
 ) -> MissionRun:
-    """Run a mission file as a durable DBOS workflow (resuming `run_id` if it was killed)."""
-    progress = Progress(console) if console.is_terminal else None
+    """Run a mission file as a durable DBOS workflow (resuming `run_id` if it was killed);
+    `stream` prints it as it happens (missions/live.py)."""
+    feed = live_feed(console.file, console.is_terminal) if stream else None
+    progress = feed.event if feed else Progress(console) if console.is_terminal else None
+    options = streamed_options(options) if stream else options
     settings = AppSettings.from_env(runs_dir)
     try:
         cfg, warnings = preflight(path, tool_catalog(settings.var_dir), model_override=model)
@@ -99,13 +109,16 @@ def _run_durable(
             err.print(f"warning: {line}", markup=False, highlight=False)
         cfg = with_model_options(cfg, options, model)
         return anyio.run(
-            lambda: run_app_mission(
-                settings,
-                cfg,
-                mission_path=path,
-                model_spec=model,
-                run_id=run_id,
-                on_event=progress,
+            lambda: with_deltas(
+                feed,
+                run_app_mission(
+                    settings,
+                    cfg,
+                    mission_path=path,
+                    model_spec=model,
+                    run_id=run_id,
+                    on_event=progress,
+                ),
             )
         )
     except (PlannerError, StoreError, ToolkitError) as exc:
@@ -131,9 +144,13 @@ def run(
         list[str] | None,
         typer.Option(help="KEY=VALUE over the file's [model_options] (repeatable)"),
     ] = None,
+    stream: Annotated[
+        bool, typer.Option("--stream", help="Print text as it arrives and each tool call")
+    ] = False,
 ) -> None:
     """Run a mission once, durably, and print its summary."""
-    _finish(_run_durable(find_mission(mission), model, run_id, runs_dir, model_option or []))
+    path = find_mission(mission)
+    _finish(_run_durable(path, model, run_id, runs_dir, model_option or [], stream))
 
 
 @app.command()

@@ -10,10 +10,21 @@ from planner.dispatch import (
 from planner.errors import ModelError, PlannerError, ToolError
 from planner.functions import tool
 from planner.loop import PlannerLoopInput, PlannerLoopResult, run_planner_loop
-from planner.messages import Message, ModelRequest, ModelResponse, ToolCall, Usage
+from planner.messages import Message, ModelRequest, ModelResponse, OutputSchema, ToolCall, Usage
+from planner.models.base import TextDelta
+from planner.output import import_output_model
 from planner.policy import PolicyDecision, PolicyGate, PolicyMode, UserPolicySettings
 from planner.resources import shipped_config, shipped_configs
 from planner.state import LastCall, LoopState, Reminder, ReminderChannel, StopReason
+from planner.stream import (
+    RoundEnd,
+    RunEnd,
+    RunEvent,
+    RunEvents,
+    ToolCallDecided,
+    ToolCallDone,
+    stream_planner_loop,
+)
 from planner.subagents import DEFAULT_SUBAGENTS, SubAgentSpec, with_subagents
 from planner.tools import ToolContext, ToolRegistry, ToolResult, ToolSpec
 
@@ -28,6 +39,7 @@ __all__ = [
     "ModelError",
     "ModelRequest",
     "ModelResponse",
+    "OutputSchema",
     "PlannerError",
     "PlannerLoopInput",
     "PlannerLoopResult",
@@ -37,10 +49,17 @@ __all__ = [
     "Reminder",
     "ReminderChannel",
     "RoundDispatch",
+    "RoundEnd",
+    "RunEnd",
+    "RunEvent",
+    "RunEvents",
     "StopReason",
     "SubAgentSpec",
     "SummarizingCompactor",
+    "TextDelta",
     "ToolCall",
+    "ToolCallDecided",
+    "ToolCallDone",
     "ToolContext",
     "ToolError",
     "ToolRegistry",
@@ -49,9 +68,11 @@ __all__ = [
     "Usage",
     "UserPolicySettings",
     "dispatch_call",
+    "import_output_model",
     "run_planner_loop",
     "shipped_config",
     "shipped_configs",
+    "stream_planner_loop",
     "tool",
     "with_subagents",
 ]

@@ -187,9 +187,11 @@ class RunEvents:
             raise StopAsyncIteration from None
 
 
-async def with_deltas(feed: EventFeed, work: Awaitable[T]) -> T:
-    """Await `work` with streamed text deltas going to `feed` (for callers that already
-    hand the transcript events to it, such as a mission's `on_event`)."""
+async def with_deltas(feed: EventFeed | None, work: Awaitable[T]) -> T:
+    """Await `work` with streamed text deltas going to `feed`, when one is given (for callers
+    that already hand the transcript events to it, such as a mission's `on_event`)."""
+    if feed is None:
+        return await work
     token = DELTA_SINK.set(feed.delta)
     try:
         return await work
