@@ -8,12 +8,15 @@ from pathlib import Path
 
 import anyio
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from pydantic import BaseModel, Field
 
 from planner import StopReason, run_planner_loop
 from planner.errors import OutputModelError
-from planner.output import import_output_model, output_ref, strict_compatible
+from planner.output import OutputCheck, import_output_model, output_ref, strict_compatible
 from planner.replay import RecordedRun, replay_run
+from planner.state import StopRun
 from planner.transcript import FileTranscript, MemoryTranscript, RunFinished, RunStarted
 from tests.engine.helpers import call, echo_tool, make_input
 
@@ -148,3 +151,27 @@ async def test_replay_of_a_corrected_structured_run_is_identical(tmp_path: Path)
     assert report.requests_compared == 3
     assert report.result.output == original.output
     assert report.result.stop_reason is StopReason.ASSISTANT_STOP
+
+
+@pytest.mark.property
+@given(title=st.text(max_size=30), items=st.lists(st.text(max_size=10), min_size=1, max_size=4))
+def test_any_valid_value_round_trips_bare_or_fenced(title: str, items: list[str]) -> None:
+    value = Digest(title=title, items=items)
+    for text in (value.model_dump_json(), f"```json\n{value.model_dump_json(indent=2)}\n```"):
+        check = OutputCheck(Digest)
+        assert check.judge(text) is None
+        assert check.value == value and check.dumped() == value.model_dump(mode="json")
+
+
+@pytest.mark.property
+@given(text=st.text(max_size=80))
+def test_any_text_is_accepted_or_corrected_once_then_output_invalid(text: str) -> None:
+    check = OutputCheck(Digest)
+    correction = check.judge(text)
+    if correction is None:
+        assert isinstance(check.value, Digest)
+        return
+    assert correction.role == "user" and "not valid output" in correction.content
+    with pytest.raises(StopRun) as stopped:
+        check.judge(text)
+    assert stopped.value.reason is StopReason.OUTPUT_INVALID
