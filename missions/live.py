@@ -14,9 +14,9 @@ from typing import IO, Any
 from rich.console import Console
 from rich.text import Text
 
-from planner import RoundEnd, RunEvent, TextDelta, ToolCallDecided, ToolCallDone
+from planner import EventFeed, RoundEnd, RunEvent, TextDelta, ToolCallDecided
 from planner.models.options import parse_pairs
-from planner.stream import EventFeed, Retrying
+from planner.transcript import RetryEvent, ToolResultEvent
 
 ARGUMENTS_WIDTH = 120
 
@@ -48,14 +48,14 @@ class LivePrinter:
             self._flush(event.path, event.round)
             where = self._where(event.path, event.round)
             self._line(f"{where}call {event.call.name} {_arguments(event.call.arguments)}", "cyan")
-        elif isinstance(event, ToolCallDone):
+        elif isinstance(event, ToolResultEvent):
             status = "ok" if event.success else "error"
             where = self._where(event.path, event.round)
             style = "green" if event.success else "red"
             self._line(
                 f"{where}result {event.name} {status}: {_one_line(event.message, 100)}", style
             )
-        elif isinstance(event, Retrying):
+        elif isinstance(event, RetryEvent):
             where = self._where(event.path, event.round)
             self._line(f"{where}retry after attempt {event.attempt}: {event.error}", "yellow")
         elif isinstance(event, RoundEnd):

@@ -17,13 +17,14 @@ from planner.policy import PolicyDecision, PolicyGate, PolicyMode, UserPolicySet
 from planner.resources import shipped_config, shipped_configs
 from planner.state import LastCall, LoopState, Reminder, ReminderChannel, StopReason
 from planner.stream import (
+    EventFeed,
     RoundEnd,
     RunEnd,
     RunEvent,
     RunEvents,
     ToolCallDecided,
-    ToolCallDone,
     stream_planner_loop,
+    with_deltas,
 )
 from planner.subagents import DEFAULT_SUBAGENTS, SubAgentSpec, with_subagents
 from planner.tools import ToolContext, ToolRegistry, ToolResult, ToolSpec
@@ -32,6 +33,7 @@ __all__ = [
     "DEFAULT_SUBAGENTS",
     "PARALLEL_TOOL_BATCH_SIZE",
     "Compactor",
+    "EventFeed",
     "ExecutedCall",
     "LastCall",
     "LoopState",
@@ -59,7 +61,6 @@ __all__ = [
     "TextDelta",
     "ToolCall",
     "ToolCallDecided",
-    "ToolCallDone",
     "ToolContext",
     "ToolError",
     "ToolRegistry",
@@ -74,5 +75,6 @@ __all__ = [
     "shipped_configs",
     "stream_planner_loop",
     "tool",
+    "with_deltas",
     "with_subagents",
 ]

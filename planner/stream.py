@@ -3,7 +3,8 @@
 `stream_planner_loop(inp)` runs the same `run_planner_loop` in a task and hands over what it
 does as it happens: text deltas (from adapters that stream, through the `DELTA_SINK` context
 variable; a model that does not stream gives its whole text as one delta), each tool call as
-it is decided, each tool result, retries, the end of each round and the final result. The
+it is decided, each tool result and retry (the transcript's `ToolResultEvent` and
+`RetryEvent`), the end of each round and the final result. The
 events come from the run's own transcript events, so stop reasons, limits, cancellation and
 the transcript are those of a plain run::
 
@@ -22,7 +23,7 @@ import math
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import anyio
 from anyio.streams.memory import MemoryObjectReceiveStream
@@ -53,31 +54,6 @@ class ToolCallDecided:
 
 
 @dataclass(frozen=True)
-class ToolCallDone:
-    """One call's result, as the model will read it."""
-
-    round: int
-    call_id: str
-    name: str
-    success: bool
-    message: str
-    data: Any = None
-    duration_ms: float = 0.0
-    path: str = ""
-
-
-@dataclass(frozen=True)
-class Retrying:
-    """The adapter retries the model call: text deltas since the round began are void."""
-
-    round: int
-    attempt: int
-    error: str
-    wait_s: float
-    path: str = ""
-
-
-@dataclass(frozen=True)
 class RoundEnd:
     """A round is over: its answer text, how many calls it made, its model usage."""
 
@@ -96,7 +72,8 @@ class RunEnd:
     result: PlannerLoopResult
 
 
-RunEvent = TextDelta | ToolCallDecided | ToolCallDone | Retrying | RoundEnd | RunEnd
+RunEvent = TextDelta | ToolCallDecided | ToolResultEvent | RetryEvent | RoundEnd | RunEnd
+"""Tool results and retries are the transcript's own `ToolResultEvent` and `RetryEvent`."""
 
 
 class EventFeed:
@@ -124,21 +101,10 @@ class EventFeed:
             for call in event.tool_calls:
                 self.emit(ToolCallDecided(event.round, call, path))
         elif isinstance(event, ToolResultEvent):
-            self.emit(
-                ToolCallDone(
-                    event.round,
-                    event.call_id,
-                    event.name,
-                    event.success,
-                    event.message,
-                    event.data,
-                    event.duration_ms,
-                    path,
-                )
-            )
-        elif isinstance(event, RetryEvent):
+            self.emit(event)
+        elif isinstance(event, RetryEvent):  # text streamed by the failed attempt is void
             self._streamed.discard((path, event.round))
-            self.emit(Retrying(event.round, event.attempt, event.error, event.wait_s, path))
+            self.emit(event)
 
     def _close(self, path: str) -> None:
         response = self._open.pop(path, None)

@@ -16,10 +16,9 @@ from planner.stream import (
     RunEvent,
     TextDelta,
     ToolCallDecided,
-    ToolCallDone,
     stream_planner_loop,
 )
-from planner.transcript import EventBase, MemoryTranscript, RunFinished
+from planner.transcript import EventBase, MemoryTranscript, RunFinished, ToolResultEvent
 from tests.engine.helpers import Probe, call, echo_tool, make_input, sleep_tool
 
 STEPS = [
@@ -47,14 +46,16 @@ async def test_events_come_in_run_order_and_end_with_the_result() -> None:
     assert kinds == [
         "TextDelta",
         "ToolCallDecided",
-        "ToolCallDone",
+        "ToolResultEvent",
         "RoundEnd",
         "TextDelta",
         "RoundEnd",
         "RunEnd",
     ]
     assert isinstance(seen[1], ToolCallDecided) and seen[1].call.id == "c1"
-    assert isinstance(seen[2], ToolCallDone) and seen[2].success and seen[2].data == {"echoed": "a"}
+    assert (
+        isinstance(seen[2], ToolResultEvent) and seen[2].success and seen[2].data == {"echoed": "a"}
+    )
     ends = [e for e in seen if isinstance(e, RoundEnd)]
     assert [(e.round, e.text, e.tool_calls) for e in ends] == [
         (1, "Looking.", 1),

@@ -22,8 +22,8 @@ from missions.errors import MissionConfigError
 from missions.live import LivePrinter, live_feed, streamed_options
 from missions.replaying import replay_file
 from missions.runner import run_mission
-from planner import StopReason, TextDelta, ToolCall, ToolCallDecided, ToolCallDone
-from planner.stream import RoundEnd
+from planner import RoundEnd, StopReason, TextDelta, ToolCall, ToolCallDecided, Usage
+from planner.transcript import ToolResultEvent
 
 MODELS = """
 from pydantic import BaseModel
@@ -123,10 +123,10 @@ def test_on_a_terminal_text_streams_and_calls_show_as_decided() -> None:
         TextDelta("Look", 1),
         TextDelta("ing.", 1),
         ToolCallDecided(1, call),
-        ToolCallDone(1, "c1", "todo.list", True, "2 todos"),
-        RoundEnd(1, "Looking.", 1, _usage(), "tool_use"),
+        ToolResultEvent(round=1, call_id="c1", name="todo.list", success=True, message="2 todos"),
+        RoundEnd(1, "Looking.", 1, Usage(), "tool_use"),
         TextDelta("Done", 2),
-        RoundEnd(2, "Done", 0, _usage(), "end_turn"),
+        RoundEnd(2, "Done", 0, Usage(), "end_turn"),
     ):
         printer.show(event)
     text = out.getvalue()
@@ -141,7 +141,7 @@ def test_piped_text_is_one_line_per_round_and_sub_agents_are_prefixed() -> None:
     feed = live_feed(out, terminal=False)
     feed.delta(TextDelta("two\nlines", 1))
     feed.emit(ToolCallDecided(3, ToolCall(id="s1", name="notes.search"), "c9/sub"))
-    feed.emit(RoundEnd(1, "two lines", 0, _usage(), "end_turn"))
+    feed.emit(RoundEnd(1, "two lines", 0, Usage(), "end_turn"))
     assert out.getvalue().splitlines() == [
         "[c9/sub] round 3 call notes.search {}",
         "round 1 text: two lines",
@@ -151,9 +151,3 @@ def test_piped_text_is_one_line_per_round_and_sub_agents_are_prefixed() -> None:
 def test_stream_turns_on_the_stream_option_unless_it_is_set() -> None:
     assert streamed_options([]) == ["stream=true"]
     assert streamed_options(["stream=false"]) == ["stream=false"]
-
-
-def _usage():  # type: ignore[no-untyped-def]
-    from planner import Usage
-
-    return Usage()
