@@ -50,21 +50,21 @@ class LivePrinter:
             self._line(f"{where}call {event.call.name} {_arguments(event.call.arguments)}", "cyan")
         elif isinstance(event, ToolResultEvent):
             status = "ok" if event.success else "error"
-            where = self._where(event.path, event.round)
+            where = self._where(event.path, event.round, "←")
             style = "green" if event.success else "red"
             self._line(
                 f"{where}result {event.name} {status}: {_one_line(event.message, 100)}", style
             )
         elif isinstance(event, RetryEvent):
-            where = self._where(event.path, event.round)
+            where = self._where(event.path, event.round, "↻")
             self._line(f"{where}retry after attempt {event.attempt}: {event.error}", "yellow")
         elif isinstance(event, RoundEnd):
             self._flush(event.path, event.round)
             self._end_line()
 
-    def _where(self, path: str, round_no: int) -> str:
+    def _where(self, path: str, round_no: int, mark: str = "→") -> str:
         nested = f"[{path}] " if path else ""
-        return f"{nested}  → " if self.terminal else f"{nested}round {round_no} "
+        return f"{nested}  {mark} " if self.terminal else f"{nested}round {round_no} "
 
     def _text(self, delta: TextDelta) -> None:
         if delta.path:

@@ -132,7 +132,7 @@ def test_on_a_terminal_text_streams_and_calls_show_as_decided() -> None:
     text = out.getvalue()
     assert text.startswith("Looking.\n")  # the pieces as they came, then a line break
     assert "→ call todo.list" in text and '{"done": false}' in text
-    assert "→ result todo.list ok: 2 todos" in text
+    assert "← result todo.list ok: 2 todos" in text
     assert text.rstrip().endswith("Done")
 
 
