@@ -11,7 +11,7 @@ from pydantic import BaseModel
 from planner import run_planner_loop
 from planner.stream import RoundEnd, TextDelta, ToolCallDecided, stream_planner_loop
 from planner.testing import FakeCall, FakeLLMServer, Reply
-from planner.transcript import EventBase, MemoryTranscript
+from planner.transcript import EventBase, MemoryTranscript, RetryEvent
 from tests.e2e.conftest import KINDS, MakeModel
 from tests.engine.helpers import echo_tool, loop_input
 
@@ -83,3 +83,18 @@ async def test_sse_text_reaches_the_iterator_in_pieces_and_json_in_one(
         assert text_before_calls
         assert [e.round for e in seen if isinstance(e, RoundEnd)] == [1, 2, 3]
         assert events.result.summary == "All done, bye."
+
+
+@pytest.mark.parametrize("kind", KINDS)
+async def test_a_retry_shows_in_the_stream_before_the_text_of_the_attempt_that_worked(
+    kind: str, llm_server: FakeLLMServer, make_model: MakeModel
+) -> None:
+    llm_server.push(Reply.error(429, {"retry-after": "0"}), Reply(text="Back again."))
+    inp = loop_input(make_model(kind, stream=True), [])
+    async with stream_planner_loop(inp) as events:
+        seen = [e async for e in events]
+    retries = [i for i, e in enumerate(seen) if isinstance(e, RetryEvent)]
+    deltas = [i for i, e in enumerate(seen) if isinstance(e, TextDelta)]
+    assert len(retries) == 1 and deltas and retries[0] < deltas[0]
+    assert "".join(e.text for e in seen if isinstance(e, TextDelta)) == "Back again."
+    assert isinstance(seen[retries[0]], RetryEvent) and seen[retries[0]].status == 429
