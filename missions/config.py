@@ -33,6 +33,7 @@ PATH_PREFIXES = ("scripted", "replay")
 CRON_FIELDS = ("second", "minute", "hour", "day of month", "month", "day of week")
 BASE_DIR = "base_dir"
 """The validation-context key holding the folder a file's relative paths resolve against."""
+OUTPUT_RE = r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*:[A-Za-z_][A-Za-z0-9_.]*$"
 MODULE_RE = r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*(:[A-Za-z_][A-Za-z0-9_]*)?$"
 PositiveInt = Annotated[int, Field(ge=1)]
 Model = TypeVar("Model", bound=BaseModel)
@@ -173,6 +174,8 @@ class MissionConfig(_Strict):
     """Python tool providers, `pkg.module` or `pkg.module:function` (see missions/toolmodules)."""
     tool_entry_points: list[str] = Field(default_factory=list)
     """Names of installed entry points in the group `mana_planner.tools`."""
+    output: str | None = Field(default=None, pattern=OUTPUT_RE)
+    """`pkg.module:Model`: the answer must validate into this pydantic model (missions/output)."""
 
     @field_validator("model")
     @classmethod
