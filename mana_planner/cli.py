@@ -33,11 +33,13 @@ MOUNTS = (
             "replay": "Re-run a transcript offline; print `identical` or the first divergence.",
             "demo": "Seed demo data, run the weekly-review mission offline, then replay its "
             "transcript.",
-            "schedule": "Run the scheduler until interrupted; start it on several machines to "
-            "scale out.",
+            "schedule": "Run a worker until interrupted: fire schedules, run queued runs, recover "
+            "dead workers.",
+            "workers": "Workers and runs with a heartbeat: executor ids, last heartbeat, runs in "
+            "flight.",
             "missions": "Mission files.",
-            "init": "Write a new project into DIR: a mission, a custom tool, scripted steps "
-            "and a test.",
+            "init": "Start a new project: a mission, its own tools, scripted steps and a passing "
+            "test.",
         },
     ),
     *_mounts(

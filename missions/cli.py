@@ -74,26 +74,39 @@ def with_app(work: Callable[[App], Awaitable[T]], runs_dir: Path = Path("runs"))
 
 
 def _run_durable(
-    path: Path, model: str | None, run_id: str | None, runs_dir: Path, options: Sequence[str] = ()
+    path: Path,
+    model: str | None,
+    run_id: str | None,
+    runs_dir: Path,
+    options: Sequence[str] = (),
+    stream: bool = False,
 ) -> MissionRun:
-    """Run a mission file as a durable DBOS workflow (resuming `run_id` if it was killed)."""
+    """Run a mission file as a durable DBOS workflow (resuming `run_id` if it was killed);
+    `stream` prints it as it happens (missions/live.py)."""
     import anyio
 
     from missions.app import AppSettings, tool_catalog
     from missions.checks import preflight
     from missions.cli_durable import run_app_mission
+    from missions.live import live_feed, streamed_options
     from missions.runner import with_model_options
     from missions.summary import Progress
+    from planner.stream import with_deltas
 
-    progress = Progress(console) if console.is_terminal else None
+    feed = live_feed(console.file, console.is_terminal) if stream else None
+    progress = feed.event if feed else Progress(console) if console.is_terminal else None
+    options = streamed_options(options) if stream else options
     settings = AppSettings.from_env(runs_dir)
     cfg, warnings = preflight(path, tool_catalog(settings.var_dir), model_override=model)
     for line in warnings:
         err.print(f"warning: {line}", markup=False, highlight=False)
     cfg = with_model_options(cfg, options, model)
     return anyio.run(
-        lambda: run_app_mission(
-            settings, cfg, mission_path=path, model_spec=model, run_id=run_id, on_event=progress
+        lambda: with_deltas(
+            feed,
+            run_app_mission(
+                settings, cfg, mission_path=path, model_spec=model, run_id=run_id, on_event=progress
+            ),
         )
     )
 
@@ -118,11 +131,15 @@ def run(
         list[str] | None,
         typer.Option(help="KEY=VALUE over the file's [model_options] (repeatable)"),
     ] = None,
+    stream: Annotated[
+        bool, typer.Option("--stream", help="Print text as it arrives and each tool call")
+    ] = False,
 ) -> None:
     """Run a mission once, durably, and print its summary."""
     from missions.shipped import find_mission
 
-    _finish(_run_durable(find_mission(mission), model, run_id, runs_dir, model_option or []))
+    path = find_mission(mission)
+    _finish(_run_durable(path, model, run_id, runs_dir, model_option or [], stream))
 
 
 def replay(
@@ -194,7 +211,7 @@ def runs_list(
 ) -> None:
     """Recent runs: id, mission, times, stop reason, rounds, calls, tokens, cost."""
     from missions.app import AppSettings
-    from missions.cli_durable import with_status
+    from missions.run_status import with_status
     from missions.runview import print_runs
 
     records = with_app(lambda opened: opened.runs.list_runs(mission, limit))
@@ -211,7 +228,7 @@ def runs_show(run_id: Annotated[str, typer.Argument(help="A run id")]) -> None:
         _fail(f"no run {run_id}", 1)
         return
     from missions.app import AppSettings
-    from missions.cli_durable import with_status
+    from missions.run_status import with_status
     from missions.runview import plain
 
     plain(console, f"status\t{with_status(AppSettings.from_env(), [record])[0].status}")

@@ -12,7 +12,6 @@ import shlex
 import signal
 import threading
 import time
-from collections.abc import Sequence
 from enum import StrEnum
 from pathlib import Path
 from types import FrameType
@@ -28,11 +27,9 @@ from missions.config import MissionConfig
 from missions.durable import run_once
 from missions.errors import MissionConfigError, RunInterruptedError, UnknownScheduleError
 from missions.heartbeat import DEFAULT_RECOVER_AFTER_S, BeatStore, WorkerRow, is_fresh
-from missions.run_status import RunView, run_statuses
 from missions.runner import EventSink, MissionRun, new_run_id
 from missions.schedule import schedule_entries
 from missions.schedule_dbos import DEFAULT_CONCURRENCY, serve, set_paused
-from missions.store import RunRecord
 from missions.system_db import safe_url, system_database_url
 
 console = Console()
@@ -179,14 +176,6 @@ def register(app: typer.Typer, missions_app: typer.Typer) -> None:
     app.command("workers")(workers)
     missions_app.command("pause")(pause)
     missions_app.command("resume")(resume)
-
-
-def with_status(settings: AppSettings, records: Sequence[RunRecord]) -> list[RunView]:
-    """`runs list` / `runs show`: the records with their status (a stop reason, `running`,
-    `interrupted` or `orphaned`), read from the run store and the heartbeats."""
-    url = system_database_url(settings.database_url, settings.var_dir)
-    found = run_statuses(records, url)
-    return [RunView(**r.__dict__, status=found[r.id]) for r in records]
 
 
 def resume_command(

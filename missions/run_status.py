@@ -13,8 +13,10 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from missions.app import AppSettings
 from missions.heartbeat import BeatStore, RunBeat, is_fresh
 from missions.store import INTERRUPTED, RunRecord
+from missions.system_db import system_database_url
 
 
 @dataclass(frozen=True)
@@ -51,3 +53,11 @@ def run_statuses(records: Sequence[RunRecord], db_url: str) -> dict[str, str]:
             store.close()
     now = time.time()
     return {r.id: run_status(r, beats.get(r.id), now) for r in records}
+
+
+def with_status(settings: AppSettings, records: Sequence[RunRecord]) -> list[RunView]:
+    """`runs list` / `runs show`: the records with their status (a stop reason, `running`,
+    `interrupted` or `orphaned`), read from the run store and the heartbeats."""
+    url = system_database_url(settings.database_url, settings.var_dir)
+    found = run_statuses(records, url)
+    return [RunView(**r.__dict__, status=found[r.id]) for r in records]

@@ -16,6 +16,7 @@ import structlog
 from missions.app import App
 from missions.config import MissionConfig, ToolSourceConfig
 from missions.errors import MissionConfigError
+from missions.output import mission_output_model
 from missions.planonly import plan_only
 from missions.policy import policy_gate
 from missions.store import RunRecord
@@ -120,6 +121,7 @@ def build_input(
         timeout_s=limits.timeout_s,
         transcript=transcript,
         settings=mission_settings(cfg, mission_path),
+        output_model=mission_output_model(cfg, mission_path),
     )
 
 

@@ -9,11 +9,14 @@ from __future__ import annotations
 import os
 import socket
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
-from dbos import DBOSClient
 
 from missions.errors import DatabaseUrlError
+
+if TYPE_CHECKING:
+    from dbos import DBOSClient
 
 APP_NAME = "mana-planner"
 """The DBOS application of mission workers: their schedules, queue and recoveries."""
@@ -71,6 +74,8 @@ def safe_url(url: str) -> str:
 
 def client(db_url: str, app_name: str = APP_NAME) -> DBOSClient:
     """A client on the system database that raises rather than waits on a lost connection."""
+    from dbos import DBOSClient  # only commands that talk to DBOS pay for importing it
+
     return DBOSClient(
         system_database_url=db_url, application_name=app_name, retry_connection_errors=False
     )

@@ -53,3 +53,11 @@ class ModelOptionError(ConfigError):
     def __init__(self, option: str, problem: str) -> None:
         super().__init__(f"model option {option}: {problem}")
         self.option = option
+
+
+class OutputModelError(ConfigError):
+    """An output model reference does not name a pydantic model class that can be imported."""
+
+    def __init__(self, ref: str, problem: str) -> None:
+        super().__init__(f"output model {ref}: {problem}")
+        self.ref = ref

@@ -129,6 +129,19 @@ class ToolSchema(BaseModel):
     input_schema: dict[str, Any]
 
 
+class OutputSchema(BaseModel):
+    """The typed final answer a run asks for: adapters send it as the provider's native
+    structured output (a JSON-schema response format, or a forced final tool)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    json_schema: dict[str, Any]
+    description: str = ""
+    strict: bool = False
+    """True when the schema already meets OpenAI's strict-mode rules."""
+
+
 class ModelRequest(ContentModel):
     """Everything one model call receives. `messages` includes transient reminders."""
 
@@ -139,6 +152,8 @@ class ModelRequest(ContentModel):
     messages: tuple[Message, ...]
     tools: tuple[ToolSchema, ...] = ()
     round: int = 0
+    output: OutputSchema | None = None
+    """Set when the run's answer must validate into an output model."""
 
     @property
     def stored_messages(self) -> tuple[Message, ...]:

@@ -81,6 +81,8 @@ class RunStarted(EventBase):
     loop: dict[str, Any] = Field(default_factory=dict)
     """The loop's own limits, context and policy mode, as replay needs them."""
     settings: dict[str, Any] = Field(default_factory=dict)
+    output: dict[str, Any] | None = None
+    """The output model asked for: name, import ref and JSON schema (None: a text answer)."""
 
 
 class RequestEvent(EventBase):
@@ -174,6 +176,8 @@ class RunFinished(EventBase):
     summary: str = ""
     error: str | None = None
     reminder_counts: dict[str, int] = Field(default_factory=dict)
+    output: Any = None
+    """The validated output value as JSON, when the run asked for an output model."""
 
 
 TranscriptEvent = Annotated[

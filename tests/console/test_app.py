@@ -107,7 +107,7 @@ def test_the_console_command_binds_localhost_8377_by_default(
     import uvicorn
     from typer.testing import CliRunner
 
-    from missions.cli import app
+    from mana_planner.cli import app
 
     calls: list[dict[str, object]] = []
     monkeypatch.setattr(uvicorn, "run", lambda _app, **kw: calls.append(kw))

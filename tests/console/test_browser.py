@@ -12,7 +12,7 @@ import anyio
 import pytest
 from typer.testing import CliRunner
 
-from missions.cli import app
+from mana_planner.cli import app
 from tests.console.browser import chromium_page, needs_chromium, serving
 from tests.console.world import World, build_world
 

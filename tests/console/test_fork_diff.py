@@ -10,7 +10,7 @@ import anyio
 import pytest
 from typer.testing import CliRunner
 
-from missions.cli import app
+from mana_planner.cli import app
 from planner import ToolContext, ToolRegistry, ToolSpec
 from planner.diff import diff_transcripts, side_by_side
 from planner.errors import ForkError

@@ -77,7 +77,7 @@ def test_a_cli_run_exports_its_spans_over_otlp(
     }
     env.pop("MANA_DATABASE_URL", None)
     script = Path(sys.executable).with_name("mana-planner")
-    command = [str(script)] if script.exists() else [sys.executable, "-m", "missions.cli"]
+    command = [str(script)] if script.exists() else [sys.executable, "-m", "mana_planner"]
     done = subprocess.run(
         [*command, "demo", "--runs-dir", str(tmp_path / "runs")],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=240,

@@ -10,7 +10,7 @@ import pytest
 from rich.console import Console
 from typer.testing import CliRunner
 
-from missions.cli import app
+from mana_planner.cli import app
 from missions.runview import fitting_columns, list_rows, print_run, print_runs
 from missions.store import RunRecord
 from tests.console.world import World, build_world

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from missions.cli import app
+from mana_planner.cli import app
 
 
 class _Links(HTMLParser):

@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
+from mana_planner.cli import app as cli_app
 from missions.app import App, tool_catalog
 from missions.checks import check_mission
-from missions.cli import app as cli_app
 from missions.config import load_mission
 from missions.errors import MissionConfigError
 from missions.planonly import approve
