@@ -1,9 +1,9 @@
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
-PACKAGES := planner reminders missions toolkits gateway personas
+PACKAGES := planner reminders missions toolkits gateway personas console mana_planner
 
-.PHONY: install test lint demo personas-demo bench clean
+.PHONY: install test lint demo personas-demo bench clean fuzz
 
 $(BIN)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,6 +17,7 @@ lint: install
 	$(BIN)/ruff check $(PACKAGES) tests bench
 	$(BIN)/ruff format --check $(PACKAGES) tests bench
 	$(BIN)/mypy $(PACKAGES)
+	$(BIN)/lint-imports
 
 test: lint
 	$(BIN)/pytest
@@ -29,6 +30,10 @@ personas-demo: install
 
 bench: install
 	$(BIN)/python -m bench
+
+# the property tests (marker `property`) with the `fuzz` hypothesis profile: many more examples
+fuzz: install
+	HYPOTHESIS_PROFILE=fuzz $(BIN)/pytest -m property
 
 clean:
 	rm -rf $(VENV) var runs .mypy_cache .pytest_cache .ruff_cache

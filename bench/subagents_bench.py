@@ -8,9 +8,15 @@ from typing import Any
 import anyio
 
 from bench.workloads import SLEEP
-from planner import PlannerLoopInput, ToolContext, ToolRegistry, run_planner_loop
+from planner import (
+    DEFAULT_SUBAGENTS,
+    PlannerLoopInput,
+    ToolContext,
+    ToolRegistry,
+    run_planner_loop,
+    with_subagents,
+)
 from planner.models import ScriptedModel
-from planner.subagents import DEFAULT_SUBAGENTS
 from planner.tools import read_tools_are_parallel_safe
 
 MODEL_LATENCY_S = 0.050
@@ -40,9 +46,8 @@ async def _one_round() -> float:
         tools=ToolRegistry([SLEEP]),
         context=ToolContext("bench-user", "bench-space", "bench-run"),
         is_parallel_safe=read_tools_are_parallel_safe,
-        subagents=DEFAULT_SUBAGENTS,
-        subagent_model=_sub_model,
     )
+    inp = with_subagents(inp, DEFAULT_SUBAGENTS, model_for=_sub_model)
     start = time.perf_counter()
     result = await run_planner_loop(inp)
     wall = time.perf_counter() - start

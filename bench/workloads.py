@@ -46,7 +46,9 @@ async def _sleep(ctx: ToolContext, inp: SleepIn) -> SleepOut:
     return SleepOut()
 
 
-SLEEP = ToolSpec("bench.sleep", "Sleep for ms milliseconds.", SleepIn, SleepOut, _sleep)
+SLEEP = ToolSpec(
+    "bench.sleep", "Sleep for ms milliseconds.", SleepIn, SleepOut, _sleep, policy_hint="read"
+)
 
 
 def steps_for(rounds: int, calls_per_round: int, ms: float | list[float] = 0.0) -> list[Any]:

@@ -8,6 +8,8 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sqlalchemy.ext.asyncio import create_async_engine
+
 from missions.demo_tools import demo_registry
 from missions.store import SqlRunStore
 from planner import ToolRegistry
@@ -53,6 +55,17 @@ class App:
     tools: ToolRegistry = field(default_factory=ToolRegistry)
 
 
+def builtin_tools(store: Store, vault: KeyVault, var_dir: Path) -> ToolRegistry:
+    """Every tool a mission can name without tool modules: the app's and the demo's."""
+    return default_registry(store, vault, media_dir=var_dir / "media").merged(demo_registry())
+
+
+def tool_catalog(var_dir: Path = Path("var")) -> ToolRegistry:
+    """The built-in tools for listing and checking; their store is never opened."""
+    store = Store(create_async_engine("sqlite+aiosqlite://"))
+    return builtin_tools(store, LocalKeyVault(var_dir / "keystore.json"), var_dir)
+
+
 @asynccontextmanager
 async def open_app(settings: AppSettings) -> AsyncIterator[App]:
     """Open the store (migrating it), the key vault and the run store; close them after."""
@@ -60,9 +73,6 @@ async def open_app(settings: AppSettings) -> AsyncIterator[App]:
     try:
         vault = LocalKeyVault(settings.var_dir / "keystore.json")
         runs = await SqlRunStore(store.engine).create()
-        tools = default_registry(store, vault, media_dir=settings.var_dir / "media").merged(
-            demo_registry()
-        )
-        yield App(settings, store, vault, runs, tools)
+        yield App(settings, store, vault, runs, builtin_tools(store, vault, settings.var_dir))
     finally:
         await store.close()

@@ -74,7 +74,12 @@ def demo_registry(pad: MemoPad | None = None) -> ToolRegistry:
     return ToolRegistry(
         [
             ToolSpec(
-                "demo.weather", "Today's forecast for a city.", WeatherIn, WeatherOut, weather
+                "demo.weather",
+                "Today's forecast for a city.",
+                WeatherIn,
+                WeatherOut,
+                weather,
+                policy_hint="read",
             ),
             ToolSpec(
                 "demo.calendar",
@@ -82,6 +87,7 @@ def demo_registry(pad: MemoPad | None = None) -> ToolRegistry:
                 CalendarIn,
                 CalendarOut,
                 calendar,
+                policy_hint="read",
             ),
             ToolSpec(
                 "demo.memo",

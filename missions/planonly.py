@@ -3,15 +3,26 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
 
 from missions.config import MissionConfig, load_mission
+from missions.errors import MissionConfigError
 from missions.policy import policy_gate
 from missions.store import Proposal, ProposalStateError, SqlRunStore
-from planner import PolicyGate, PolicyMode, ToolContext, ToolRegistry, ToolResult
-from planner.dispatch import call_tool
+from missions.toolmodules import with_provided_tools
+from planner import (
+    PolicyGate,
+    PolicyMode,
+    RoundDispatch,
+    ToolCall,
+    ToolContext,
+    ToolRegistry,
+    ToolResult,
+    dispatch_call,
+)
 from planner.tools import AnyToolSpec
 
 
@@ -41,14 +52,16 @@ def plan_only(
 async def approve(store: SqlRunStore, proposal_id: str, registry: ToolRegistry) -> Proposal:
     """Run a pending proposal's tool, as its user and space, through the gate in enforce mode."""
     proposal = await store.claim(proposal_id, "approved")
-    spec = registry.get(proposal.tool)
-    if spec is None:
+    cfg = _mission(proposal)
+    registry = _with_own_tools(registry, cfg, proposal)
+    if proposal.tool not in registry:
         result = ToolResult(False, f"tool {proposal.tool} no longer exists")
     else:
-        cfg = _mission(proposal)
         gate = policy_gate(cfg, PolicyMode.ENFORCE) if cfg else PolicyGate(mode=PolicyMode.ENFORCE)
         ctx = ToolContext(proposal.user_id, proposal.space_id, proposal.run_id)
-        result = await call_tool(spec, replace(ctx, call_id=proposal.id), gate, proposal.arguments)
+        call = ToolCall(id=proposal.id, name=proposal.tool, arguments=proposal.arguments)
+        executed = await dispatch_call(RoundDispatch(registry, ctx, gate), call)
+        result = executed.result
     body: dict[str, Any] = {"success": result.success, "message": result.message}
     if result.data is not None:
         body["data"] = result.data
@@ -59,6 +72,19 @@ async def approve(store: SqlRunStore, proposal_id: str, registry: ToolRegistry) 
 async def reject(store: SqlRunStore, proposal_id: str) -> Proposal:
     """Reject a pending proposal; nothing runs."""
     return await store.claim(proposal_id, "rejected")
+
+
+def _with_own_tools(
+    registry: ToolRegistry, cfg: MissionConfig | None, proposal: Proposal
+) -> ToolRegistry:
+    """`registry` plus the mission's own tools (`tool_modules`, entry points), if they load."""
+    if cfg is None or not (cfg.tool_modules or cfg.tool_entry_points):
+        return registry
+    path = Path(proposal.mission_path) if proposal.mission_path else None
+    try:
+        return with_provided_tools(registry, cfg, path)
+    except MissionConfigError:
+        return registry
 
 
 def _mission(proposal: Proposal) -> MissionConfig | None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 import secrets
 import time
-from collections.abc import AsyncIterator, Callable
-from contextlib import AsyncExitStack, asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -14,22 +14,25 @@ from typing import Any
 import structlog
 
 from missions.app import App
-from missions.config import MissionConfig
+from missions.config import MissionConfig, ToolSourceConfig
 from missions.errors import MissionConfigError
+from missions.output import mission_output_model
 from missions.planonly import plan_only
 from missions.policy import policy_gate
 from missions.store import RunRecord
 from missions.subagents import subagent_specs
+from missions.toolmodules import with_provided_tools
 from planner import (
     PlannerLoopInput,
     PlannerLoopResult,
     ToolContext,
     ToolRegistry,
     run_planner_loop,
+    with_subagents,
 )
-from planner.mcp import mcp_tool_registry
 from planner.models import Model
-from planner.models.spec import from_spec
+from planner.models.options import adapter_options, parse_pairs
+from planner.models.spec import from_spec, resolve_spec
 from planner.tools import AnyToolSpec, read_tools_are_parallel_safe
 from planner.transcript import EventBase, FileTranscript
 from reminders import build_channel
@@ -99,7 +102,8 @@ def build_input(
     transcript: Any = None,
     mission_path: Path | None = None,
 ) -> PlannerLoopInput:
-    """The loop input for one run of `cfg` over `tools` (already selected for it)."""
+    """The loop input for one run of `cfg` over `tools` (already selected for it); offer its
+    sub-agents with `with_subagents(inp, subagent_specs(cfg))` once the input is final."""
     limits = cfg.limits
     return PlannerLoopInput(
         model=model,
@@ -117,7 +121,7 @@ def build_input(
         timeout_s=limits.timeout_s,
         transcript=transcript,
         settings=mission_settings(cfg, mission_path),
-        subagents=subagent_specs(cfg),
+        output_model=mission_output_model(cfg, mission_path),
     )
 
 
@@ -142,35 +146,68 @@ def record_of(run: MissionRun) -> RunRecord:
 
 
 @asynccontextmanager
-async def remote_tools(cfg: MissionConfig) -> AsyncIterator[ToolRegistry]:
+async def remote_tools(
+    cfg: MissionConfig, mission_path: Path | None = None
+) -> AsyncIterator[ToolRegistry]:
     """The tools of the mission's `[[tool_sources]]`, callable while the block runs."""
     async with AsyncExitStack() as stack:
         specs: list[AnyToolSpec] = []
         for source in cfg.tool_sources:
-            token = None
-            if source.token_env:
-                token = os.environ.get(source.token_env)
-                if not token:
-                    raise MissionConfigError(
-                        f"{cfg.id}: tool_sources: {source.url}: environment variable "
-                        f"{source.token_env} is not set"
-                    )
-            registry = await stack.enter_async_context(
-                mcp_tool_registry(source.url, token, source.space, prefix=source.prefix)
-            )
+            registry = await stack.enter_async_context(tool_source(cfg, source, mission_path))
             specs.extend(registry)
         yield ToolRegistry(specs)
+
+
+def tool_source(
+    cfg: MissionConfig, source: ToolSourceConfig, mission_path: Path | None
+) -> AbstractAsyncContextManager[ToolRegistry]:
+    """One `[[tool_sources]]` entry opened: a stdio server process, or an HTTP server."""
+    from planner.mcp import mcp_tool_registry, stdio_tool_registry  # only for missions with one
+
+    if source.command is not None:
+        base = mission_path.parent if mission_path else Path.cwd()
+        cwd = base / source.cwd if source.cwd else None
+        return stdio_tool_registry(source.command, env=source.env, cwd=cwd, prefix=source.prefix)
+    assert source.url is not None  # the config allows one of command and url
+    token = None
+    if source.token_env:
+        token = os.environ.get(source.token_env)
+        if not token:
+            raise MissionConfigError(
+                f"{cfg.id}: tool_sources: {source.url}: environment variable "
+                f"{source.token_env} is not set"
+            )
+    return mcp_tool_registry(source.url, token, source.space, prefix=source.prefix)
 
 
 def mission_tools(
     cfg: MissionConfig, app: App, mission_path: Path | None, remote: ToolRegistry | None = None
 ) -> ToolRegistry:
-    """The tools this mission may see; in plan-only mode writes become proposals."""
-    available = app.tools.merged(remote) if remote else app.tools
+    """The tools this mission may see (built-in, its own modules', its tool sources'); in
+    plan-only mode writes become proposals."""
+    available = with_provided_tools(app.tools, cfg, mission_path)
+    if remote:
+        available = available.merged(remote)
     selected = available.filter(lambda spec: cfg.selects(spec.name))
     if cfg.mode == "plan-only":
         return plan_only(selected, app.runs, cfg.id, str(mission_path) if mission_path else None)
     return selected
+
+
+def with_model_options(
+    cfg: MissionConfig, pairs: Sequence[str], model_spec: str | None = None
+) -> MissionConfig:
+    """`cfg` with `--model-option KEY=VALUE` pairs over its `[model_options]`, checked for the
+    provider the run will use (ModelOptionError names the option)."""
+    options = cfg.model_options.merged(parse_pairs(pairs)) if pairs else cfg.model_options
+    adapter_options((model_spec or cfg.model).partition(":")[0], options.given())
+    return cfg.model_copy(update={"model_options": options})
+
+
+def mission_model(cfg: MissionConfig, model_spec: str | None, mission_path: Path | None) -> Model:
+    """The mission's model (or `model_spec`, as given) with the mission's `[model_options]`."""
+    spec = model_spec or resolve_spec(cfg.model, mission_path.parent if mission_path else None)
+    return from_spec(spec, **cfg.model_options.given())
 
 
 async def run_mission(
@@ -186,7 +223,7 @@ async def run_mission(
 ) -> MissionRun:
     """Run a mission once: transcript to runs/<mission>/<run_id>.jsonl, a row in the run store."""
     rid = run_id or new_run_id()
-    chosen = model or from_spec(model_spec or cfg.model)
+    chosen = model or mission_model(cfg, model_spec, mission_path)
     try:
         return await _run_with(cfg, app, chosen, rid, mission_path, on_event, tracer)
     finally:
@@ -214,7 +251,7 @@ async def _run_with(
             rid, cfg.id, started, None, None, 0, 0, 0, 0, 0.0, chosen.model_id, str(path), None
         )
     )
-    async with remote_tools(cfg) as remote:
+    async with remote_tools(cfg, mission_path) as remote:
         with (
             FileTranscript(path) as file,
             structlog.contextvars.bound_contextvars(mission=cfg.id),
@@ -228,7 +265,7 @@ async def _run_with(
                 TeeTranscript(file, on_event, span_sink(cfg.id, tracer)),
                 mission_path,
             )
-            result = await run_planner_loop(inp)
+            result = await run_planner_loop(with_subagents(inp, subagent_specs(cfg)))
     run = MissionRun(rid, cfg.id, result, path, started, time.time(), chosen.model_id)
     await app.runs.record_run(record_of(run))
     return run

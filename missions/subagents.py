@@ -5,8 +5,9 @@ from __future__ import annotations
 import fnmatch
 
 from missions.config import MissionConfig, SubAgentConfig
+from planner import DEFAULT_SUBAGENTS, SubAgentSpec
 from planner.models.spec import from_spec
-from planner.subagents import DEFAULT_SUBAGENTS, SubAgentSpec, ToolFilter
+from planner.subagents import ToolFilter
 from planner.tools import AnyToolSpec
 
 

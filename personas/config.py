@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import difflib
+import os
 import re
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
-from missions.config import describe_errors, load_toml
+from missions.config import BASE_DIR, PATH_PREFIXES, load_toml, model_spec, validate_file
 from missions.errors import MissionConfigError
 from personas.errors import PersonaConfigError
 from toolkits.schema import ROLES, SPACE_TYPES
@@ -21,6 +30,9 @@ MODULES: tuple[str, ...] = ("spaces", "todo", "habits", "notes", "journal", "me"
 PERSONAL = "personal"
 SHARED_SPACE_RE = re.compile(r"^[a-z]+:[a-z0-9][a-z0-9_-]*$")
 DEFAULT_DIR = Path("configs/personas")
+SCRIPTED_PERSONA = "scripted-persona"
+"""The offline persona driver's model spec (`scripted-persona` or `scripted-persona:SEED`)."""
+Weight = Annotated[float, Field(allow_inf_nan=False)]
 
 
 class _Strict(BaseModel):
@@ -80,10 +92,10 @@ class PersonaConfig(_Strict):
     archetype: str
     system_prompt: str = Field(min_length=20)
     language: str = "en"
-    modules: dict[str, float]
+    modules: dict[str, Weight]
     """Weights over tool modules; only modules with a weight are offered to the persona."""
     cadence: Cadence
-    goals: list[str] = Field(min_length=1)
+    goals: list[Annotated[str, Field(min_length=1)]] = Field(min_length=1)
     model: str
     max_turns: int = Field(default=15, ge=1, le=100)
     tools: ToolNudge = Field(default_factory=ToolNudge)
@@ -100,10 +112,27 @@ class PersonaConfig(_Strict):
             raise ValueError("needs at least one module weight")
         for name, weight in value.items():
             if name not in MODULES:
-                raise ValueError(f"unknown module {name!r}; one of {', '.join(MODULES)}")
+                close = difflib.get_close_matches(name, MODULES, n=1)
+                hint = f"; did you mean {close[0]!r}?" if close else ""
+                raise ValueError(f"unknown module {name!r}; one of {', '.join(MODULES)}{hint}")
             if weight <= 0:
                 raise ValueError(f"weight of {name!r} must be positive, got {weight:g}")
         return value
+
+    @field_validator("model")
+    @classmethod
+    def _model(cls, value: str, info: ValidationInfo) -> str:
+        prefix, _, seed = value.partition(":")
+        if prefix == SCRIPTED_PERSONA:
+            if seed and not seed.lstrip("-").isdigit():
+                raise ValueError(f"the seed of {SCRIPTED_PERSONA}:SEED must be an integer")
+            return value
+        spec = model_spec(value, info)
+        kind, _, rest = spec.partition(":")
+        loading = (info.context or {}).get(BASE_DIR) is not None
+        if kind in PATH_PREFIXES and loading and not os.path.isfile(rest):
+            raise ValueError(f"file {rest} does not exist")
+        return spec
 
     @field_validator("timezone")
     @classmethod
@@ -165,13 +194,9 @@ def load_persona(path: str | Path) -> PersonaConfig:
     """Load and validate one persona file."""
     p = Path(path)
     try:
-        data = load_toml(p)
+        return validate_file(PersonaConfig, p, load_toml(p))
     except MissionConfigError as exc:
         raise PersonaConfigError(str(exc)) from exc
-    try:
-        return PersonaConfig.model_validate(data)
-    except ValidationError as exc:
-        raise PersonaConfigError(describe_errors(p, exc)) from exc
 
 
 def persona_files(target: str | Path = DEFAULT_DIR) -> list[Path]:

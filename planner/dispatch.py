@@ -1,18 +1,24 @@
-"""Runs one round's tool calls: gate -> validate -> execute, results kept in source order."""
+"""The one call pipeline: resolve -> validate -> gate -> record -> execute, for every caller.
+
+The loop runs a round through `dispatch_round`, the gateway and proposal approval run one call
+through `dispatch_call`; both write a call's `tool_call` event when it starts and its
+`tool_result` event when it ends.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
-import structlog
 from pydantic import BaseModel, ValidationError
 
-from planner.logging import debug_enabled
-from planner.messages import Message, ToolCall, tool_result_content
+from planner.errors import TranscriptError
+from planner.jsondata import json_problem
+from planner.logging import debug_enabled, get_logger
+from planner.messages import Message, ModelResponse, ToolCall, Usage, tool_result_content
 from planner.policy import PolicyDecision, PolicyGate
 from planner.tools import AnyToolSpec, ToolContext, ToolRegistry, ToolResult
 from planner.transcript import PolicyEvent, ToolCallEvent, ToolResultEvent, Transcript
@@ -20,7 +26,7 @@ from planner.transcript import PolicyEvent, ToolCallEvent, ToolResultEvent, Tran
 PARALLEL_TOOL_BATCH_SIZE = 10
 
 ParallelSafe = Callable[[AnyToolSpec], bool]
-log = structlog.get_logger("planner.dispatch")
+log = get_logger("planner.dispatch")
 
 
 @dataclass(frozen=True)
@@ -45,22 +51,14 @@ class ExecutedCall:
 
 
 @dataclass(frozen=True)
-class _Prepared:
-    """A call that passed the gate and validation, ready to run."""
-
-    spec: AnyToolSpec
-    payload: BaseModel
-
-
-@dataclass(frozen=True)
 class RoundDispatch:
-    """Everything dispatch needs besides the calls themselves."""
+    """Everything the pipeline needs besides the calls themselves."""
 
     registry: ToolRegistry
     context: ToolContext
-    gate: PolicyGate | None
-    is_parallel_safe: ParallelSafe | None
-    transcript: Transcript | None
+    gate: PolicyGate | None = None
+    is_parallel_safe: ParallelSafe | None = None
+    transcript: Transcript | None = None
     run_id: str = ""
     path: str = ""
 
@@ -80,142 +78,194 @@ def validation_message(exc: ValidationError) -> str:
     return "invalid arguments: " + "; ".join(parts) + more
 
 
+def checked_call(call: ToolCall) -> ToolCall:
+    """The call, or a copy with no arguments and an arguments error when they are not JSON
+    data within the nesting limit (so they can be neither recorded nor run)."""
+    if call.arguments_error is not None:
+        return call
+    problem = json_problem(call.arguments)
+    if problem is None:
+        return call
+    return call.model_copy(update={"arguments": {}, "arguments_error": f"arguments: {problem}"})
+
+
+def checked_response(response: ModelResponse) -> ModelResponse:
+    """The response with every call's arguments checked (see checked_call)."""
+    calls = [checked_call(c) for c in response.tool_calls]
+    if all(a is b for a, b in zip(calls, response.tool_calls, strict=True)):
+        return response
+    return response.model_copy(update={"tool_calls": calls})
+
+
 async def dispatch_round(
     round_no: int, calls: Sequence[ToolCall], setup: RoundDispatch
 ) -> list[ExecutedCall]:
-    """Gate, validate and run one round's calls; results come back in source order."""
-    outcomes: list[ToolResult | _Prepared] = []
-    decisions: list[PolicyDecision | None] = []
+    """Run one round's calls through the pipeline; results come back in source order."""
+    if len(calls) > 1 and _runs_in_parallel(calls, setup):
+        return await _in_window(round_no, calls, setup)
+    done = []
     for call in calls:
-        _record(
-            setup,
-            ToolCallEvent,
-            round=round_no,
-            call_id=call.id,
-            name=call.name,
-            arguments=call.arguments,
-        )
-        outcome, decision = _prepare(round_no, call, setup)
-        outcomes.append(outcome)
-        decisions.append(decision)
+        executed = await dispatch_call(setup, call, round_no)
+        done.append(executed)
+        setup = _spent(setup, executed.result.usage)
+    return done
 
-    results: list[ToolResult | None] = [o if isinstance(o, ToolResult) else None for o in outcomes]
-    durations = [0.0] * len(calls)
 
-    async def run_one(i: int, prepared: _Prepared) -> None:
-        start = time.perf_counter()
-        base = setup.context
-        ctx = ToolContext(base.user_id, base.space_id, base.run_id, base.invoker, calls[i].id)
-        results[i] = await execute(prepared.spec, ctx, prepared.payload)
-        durations[i] = (time.perf_counter() - start) * 1000
+async def _in_window(
+    round_no: int, calls: Sequence[ToolCall], setup: RoundDispatch
+) -> list[ExecutedCall]:
+    """A sliding window: at most PARALLEL_TOOL_BATCH_SIZE workers, each taking the next call
+    in source order as soon as it is free; results are kept by index."""
+    done: list[ExecutedCall | None] = [None] * len(calls)
+    queue = iter(enumerate(calls))
 
-    pending = [(i, o) for i, o in enumerate(outcomes) if isinstance(o, _Prepared)]
-    if len(pending) > 1 and _runs_in_parallel(calls, setup):
-        # a sliding window: at most PARALLEL_TOOL_BATCH_SIZE workers, each taking the next
-        # call in source order as soon as it is free (no limiter, one task per slot)
-        queue = iter(pending)
+    async def worker() -> None:
+        for i, call in queue:
+            done[i] = await dispatch_call(setup, call, round_no)
 
-        async def worker() -> None:
-            for i, prepared in queue:
-                await run_one(i, prepared)
+    async with asyncio.TaskGroup() as tg:
+        for _ in range(min(PARALLEL_TOOL_BATCH_SIZE, len(calls)) - 1):
+            tg.create_task(worker())
+        await worker()
+    return [e for e in done if e is not None]
 
-        async with asyncio.TaskGroup() as tg:
-            for _ in range(min(PARALLEL_TOOL_BATCH_SIZE, len(pending)) - 1):
-                tg.create_task(worker())
-            await worker()
-    else:
-        for i, prepared in pending:
-            await run_one(i, prepared)
 
-    executed = []
-    debug = debug_enabled()
-    for i, call in enumerate(calls):
-        result = results[i]
-        assert result is not None
-        _record(
-            setup,
-            ToolResultEvent,
-            round=round_no,
-            call_id=call.id,
-            name=call.name,
-            success=result.success,
-            message=result.message,
-            data=result.data,
-            duration_ms=round(durations[i], 3),
-        )
-        if debug:
-            log.debug(
-                "tool.result", tool=call.name, ok=result.success, duration_ms=round(durations[i], 1)
-            )
-        executed.append(ExecutedCall(round_no, call, result, durations[i], decisions[i]))
-    return executed
+def _spent(setup: RoundDispatch, usage: Usage | None) -> RoundDispatch:
+    """The setup with a tool's reported usage taken off the budgets later calls see."""
+    ctx = setup.context
+    if usage is None or (ctx.token_budget_left is None and ctx.cost_budget_left_usd is None):
+        return setup
+    tokens, cost = ctx.token_budget_left, ctx.cost_budget_left_usd
+    left = replace(
+        ctx,
+        token_budget_left=None if tokens is None else tokens - usage.total_tokens,
+        cost_budget_left_usd=None if cost is None else cost - usage.cost_usd,
+    )
+    return replace(setup, context=left)
 
 
 def _runs_in_parallel(calls: Sequence[ToolCall], setup: RoundDispatch) -> bool:
-    """True when a predicate is set, the round has 2+ calls and every call is safe."""
+    """True when a predicate is set and every call in the round is parallel-safe."""
     predicate = setup.is_parallel_safe
-    if predicate is None or len(calls) < 2:
+    if predicate is None:
         return False
     for call in calls:
         spec = setup.registry.get(call.name)
         if spec is None:
             continue
         per_call = spec.parallel_safe_for
-        safe = predicate(spec) and (per_call is None or per_call(call.arguments))
-        if not safe:
+        if not (predicate(spec) and (per_call is None or per_call(call.arguments))):
             return False
     return True
 
 
-def _prepare(
-    round_no: int, call: ToolCall, setup: RoundDispatch
-) -> tuple[ToolResult | _Prepared, PolicyDecision | None]:
-    """Resolve, gate and validate one call; an error result when any step refuses it."""
+async def dispatch_call(setup: RoundDispatch, call: ToolCall, round_no: int = 0) -> ExecutedCall:
+    """One call through the whole pipeline; any failure is an error result, never a raise."""
+    start = time.perf_counter()
+    call = _record_call(setup, checked_call(call), round_no)
+    try:
+        result, decision = await _run(setup, call, round_no)
+    except Exception as exc:  # a broken gate or registry must not end the caller's run
+        log.warning("dispatch.error", tool=call.name, error=type(exc).__name__)
+        result, decision = error_result(f"dispatch failed: {type(exc).__name__}: {exc}"), None
+    duration_ms = (time.perf_counter() - start) * 1000
+    result = _record_result(setup, call, round_no, result, duration_ms)
+    if debug_enabled():
+        log.debug("tool.result", tool=call.name, ok=result.success, duration_ms=round(duration_ms))
+    return ExecutedCall(round_no, call, result, duration_ms, decision)
+
+
+async def _run(
+    setup: RoundDispatch, call: ToolCall, round_no: int
+) -> tuple[ToolResult, PolicyDecision | None]:
+    """Resolve, validate, gate (which records the invocation) and execute one call."""
     spec = setup.registry.get(call.name)
     if spec is None:
         known = ", ".join(setup.registry.names) or "none"
         return error_result(f"unknown tool {call.name!r}; available tools: {known}"), None
     if call.arguments_error is not None:
         return error_result(call.arguments_error), None
+    prepared = validate(spec, call.arguments)
+    if isinstance(prepared, ToolResult):
+        return prepared, None
     decision = None
     if setup.gate is not None:
         decision = setup.gate.evaluate(spec, setup.context, call.arguments)
         _record(
             setup,
-            PolicyEvent,
-            round=round_no,
-            call_id=call.id,
-            tool=spec.name,
-            verdict=decision.verdict,
-            reason=decision.reason,
-            flagged=decision.flagged,
-            mode=decision.mode.value,
+            PolicyEvent(
+                run_id=setup.run_id,
+                path=setup.path,
+                round=round_no,
+                call_id=call.id,
+                tool=spec.name,
+                verdict=decision.verdict,
+                reason=decision.reason,
+                flagged=decision.flagged,
+                mode=decision.mode.value,
+            ),
         )
         if not decision.allow:
             return error_result(decision.denial_message(spec.name)), decision
-    return validate(spec, call.arguments), decision
+    ctx = replace(setup.context, call_id=call.id, transcript_path=setup.path)
+    return await execute(spec, ctx, prepared.payload), decision
 
 
-def validate(spec: AnyToolSpec, arguments: dict[str, Any]) -> ToolResult | _Prepared:
+@dataclass(frozen=True)
+class Prepared:
+    """A call whose arguments passed the input model."""
+
+    spec: AnyToolSpec
+    payload: BaseModel
+
+
+def validate(spec: AnyToolSpec, arguments: dict[str, Any]) -> ToolResult | Prepared:
     """Check arguments against the input model; a concise error result when they fail."""
     try:
-        return _Prepared(spec, spec.input_model.model_validate(arguments))
+        return Prepared(spec, spec.input_model.model_validate(arguments))
     except ValidationError as exc:
         return error_result(validation_message(exc))
 
 
-async def call_tool(
-    spec: AnyToolSpec, ctx: ToolContext, gate: PolicyGate | None, arguments: dict[str, Any]
+def _record_call(setup: RoundDispatch, call: ToolCall, round_no: int) -> ToolCall:
+    """Write the tool_call event; arguments the transcript refuses become an arguments error."""
+    fields = {"run_id": setup.run_id, "path": setup.path, "round": round_no}
+    try:
+        _record(
+            setup,
+            ToolCallEvent(**fields, call_id=call.id, name=call.name, arguments=call.arguments),
+        )
+    except TranscriptError as exc:
+        call = call.model_copy(update={"arguments": {}, "arguments_error": f"arguments: {exc}"})
+        _record(setup, ToolCallEvent(**fields, call_id=call.id, name=call.name))
+    return call
+
+
+def _record_result(
+    setup: RoundDispatch, call: ToolCall, round_no: int, result: ToolResult, duration_ms: float
 ) -> ToolResult:
-    """One call outside a round (an approved proposal): gate, validate, execute."""
-    if gate is not None:
-        decision = gate.evaluate(spec, ctx, arguments)
-        if not decision.allow:
-            return error_result(decision.denial_message(spec.name))
-    prepared = validate(spec, arguments)
-    if isinstance(prepared, ToolResult):
-        return prepared
-    return await execute(spec, ctx, prepared.payload)
+    """Write the tool_result event; a result the transcript refuses becomes an error result."""
+    fields = {"run_id": setup.run_id, "path": setup.path, "round": round_no}
+    event = ToolResultEvent(
+        **fields,
+        call_id=call.id,
+        name=call.name,
+        success=result.success,
+        message=result.message,
+        data=result.data,
+        duration_ms=round(duration_ms, 3),
+        usage=result.usage,
+    )
+    try:
+        _record(setup, event)
+    except TranscriptError as exc:
+        message = f"tool {call.name} returned output the transcript refuses: {exc}"
+        result = ToolResult(success=False, message=message, usage=result.usage)
+        _record(
+            setup,
+            event.model_copy(update={"success": False, "message": result.message, "data": None}),
+        )
+    return result
 
 
 async def execute(spec: AnyToolSpec, ctx: ToolContext, payload: BaseModel) -> ToolResult:
@@ -232,19 +282,31 @@ async def execute(spec: AnyToolSpec, ctx: ToolContext, payload: BaseModel) -> To
 
 
 def to_result(spec: AnyToolSpec, output: Any) -> ToolResult:
-    """Turn a handler's output into a ToolResult (a ToolResult passes through)."""
-    if isinstance(output, ToolResult):
-        return output
-    if not isinstance(output, spec.output_model):
-        try:
+    """Turn a handler's output into a ToolResult whose data is plain JSON (or an error)."""
+    result = output if isinstance(output, ToolResult) else _from_model(spec, output)
+    if not isinstance(result.success, bool) or not isinstance(result.message, str):
+        return error_result(f"tool {spec.name} returned a malformed ToolResult")
+    if result.usage is not None and not isinstance(result.usage, Usage):
+        return error_result(f"tool {spec.name} returned a ToolResult whose usage is no Usage")
+    problem = json_problem(result.data)
+    if problem is not None:
+        return error_result(f"tool {spec.name} returned data that is not JSON: {problem}")
+    return result
+
+
+def _from_model(spec: AnyToolSpec, output: Any) -> ToolResult:
+    """A handler's output model (or what validates as one) as a successful result."""
+    try:
+        if not isinstance(output, spec.output_model):
             output = spec.output_model.model_validate(output)
-        except ValidationError as exc:
-            return error_result(
-                f"tool {spec.name} returned invalid output: {exc.error_count()} errors"
-            )
-    return ToolResult(success=True, message="ok", data=output.model_dump(mode="json"))
+        data = output.model_dump(mode="json")
+    except ValidationError as exc:
+        return error_result(f"tool {spec.name} returned invalid output: {exc.error_count()} errors")
+    except Exception as exc:  # a field pydantic cannot dump as JSON
+        return error_result(f"tool {spec.name} returned output that is not JSON: {exc}")
+    return ToolResult(success=True, message="ok", data=data)
 
 
-def _record(setup: RoundDispatch, event_type: type[Any], **fields: Any) -> None:
+def _record(setup: RoundDispatch, event: Any) -> None:
     if setup.transcript is not None:
-        setup.transcript.record(event_type(run_id=setup.run_id, path=setup.path, **fields))
+        setup.transcript.record(event)

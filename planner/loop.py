@@ -2,30 +2,42 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import anyio
 import structlog
+from pydantic import BaseModel
 
 from planner.compaction import COMPACTION_THRESHOLD, Compactor
-from planner.dispatch import ExecutedCall, ParallelSafe, RoundDispatch, dispatch_round
+from planner.dispatch import (
+    ExecutedCall,
+    ParallelSafe,
+    RoundDispatch,
+    checked_response,
+    dispatch_round,
+)
+from planner.errors import TranscriptError
+from planner.logging import get_logger
 from planner.messages import Message, ModelRequest, ModelResponse, Usage, reminder_message
-from planner.models.base import RETRY_SINK, Model, RetryInfo
+from planner.models.base import RETRY_SINK, Model, RetryInfo, stamped_deltas
+from planner.output import OutputCheck
 from planner.policy import PolicyGate
+from planner.runinfo import loop_settings
 from planner.state import (
     LastCall,
     LoopState,
     Reminder,
     ReminderChannel,
     StopReason,
+    StopRun,
     call_channel,
     policy_flag_reminders,
 )
-from planner.subagents import SubAgentHost, SubAgentModelFor, SubAgentSpec, task_tool
 from planner.tools import ToolContext, ToolRegistry
 from planner.transcript import (
     CompactionEvent,
@@ -39,7 +51,7 @@ from planner.transcript import (
 )
 
 RECENT_CALLS = 5
-log = structlog.get_logger("planner.loop")
+log = get_logger("planner.loop")
 
 
 @dataclass(frozen=True)
@@ -68,10 +80,8 @@ class PlannerLoopInput:
     """Prefix for nested runs' events (sub-agents); empty for a top-level run."""
     cancel_scope: anyio.CancelScope | None = None
     """Cancel this scope (from any task) to end the run with `cancelled` and a result."""
-    subagents: Sequence[SubAgentSpec] = ()
-    """Sub-agent kinds offered through the `task` tool; empty means no `task` tool."""
-    subagent_model: SubAgentModelFor | None = None
-    """Picks a sub-agent's model by (kind, transcript path); replay uses it."""
+    output_model: type[BaseModel] | None = None
+    """Validate the final answer into this model (see planner.output); None: a text answer."""
 
 
 @dataclass(frozen=True)
@@ -86,15 +96,8 @@ class PlannerLoopResult:
     usage: Usage
     reminder_counts: dict[str, int] = field(default_factory=dict)
     error: str | None = None
-
-
-class _Stop(Exception):
-    """Internal: carries a stop reason out of a round."""
-
-    def __init__(self, reason: StopReason, error: str | None = None) -> None:
-        super().__init__(reason.value)
-        self.reason = reason
-        self.error = error
+    output: Any = None
+    """The validated output model instance, when the run asked for one and got it."""
 
 
 class _Run:
@@ -120,29 +123,37 @@ class _Run:
         self.reminder_counts: Counter[str] = Counter()
         self.flagged: tuple[str, ...] = ()
         self.tools = inp.tools
-        if inp.subagents:
-            host = SubAgentHost(inp, lambda: self.usage, self.add_usage, run_planner_loop)
-            self.tools = inp.tools.merged([task_tool(host)])
-        self.dispatch = RoundDispatch(
+        self.outputs = OutputCheck(inp.output_model)
+
+    def record(self, event_type: type[Any], **fields: Any) -> None:
+        """Write one transcript event, when a transcript is attached; an event the
+        transcript refuses (see FileTranscript.record) ends the run with an error."""
+        if self.inp.transcript is None:
+            return
+        event = event_type(run_id=self.run_id, path=self.inp.transcript_path, **fields)
+        try:
+            self.inp.transcript.record(event)
+        except TranscriptError as exc:
+            raise StopRun(StopReason.MODEL_ERROR, str(exc)) from exc
+
+    def dispatch_setup(self) -> RoundDispatch:
+        """This round's dispatch setup; its context holds what is left of the budgets."""
+        inp, used = self.inp, self.usage
+        tokens, cost = inp.token_budget, inp.cost_budget_usd
+        context = replace(
+            inp.context,
+            token_budget_left=None if tokens is None else tokens - used.total_tokens,
+            cost_budget_left_usd=None if cost is None else cost - used.cost_usd,
+        )
+        return RoundDispatch(
             registry=self.tools,
-            context=inp.context,
+            context=context,
             gate=inp.policy,
             is_parallel_safe=inp.is_parallel_safe,
             transcript=inp.transcript,
             run_id=self.run_id,
             path=inp.transcript_path,
         )
-
-    def record(self, event_type: type[Any], **fields: Any) -> None:
-        """Write one transcript event, when a transcript is attached."""
-        if self.inp.transcript is not None:
-            self.inp.transcript.record(
-                event_type(run_id=self.run_id, path=self.inp.transcript_path, **fields)
-            )
-
-    def add_usage(self, usage: Usage) -> None:
-        """Count a sub-agent's usage in this run's totals and budgets."""
-        self.usage = self.usage + usage
 
     def state(self) -> LoopState:
         """Snapshot for the reminder channel."""
@@ -174,7 +185,7 @@ class _Run:
                 self.inp.system_prompt, self.messages, self.tools.schemas()
             )
         except Exception as exc:
-            raise _Stop(
+            raise StopRun(
                 StopReason.MODEL_ERROR, f"compaction failed: {type(exc).__name__}: {exc}"
             ) from exc
         self.usage = self.usage + done.usage
@@ -214,33 +225,29 @@ class _Run:
             messages=(*self.messages, *(reminder_message(r.text) for r in reminders)),
             tools=self.tools.schemas(),
             round=self.round,
+            output=self.outputs.schema,
         )
 
     async def call_model(self, request: ModelRequest) -> ModelResponse:
         """One model call; retries are the adapter's, and each is recorded here."""
 
         def on_retry(info: RetryInfo) -> None:
-            self.record(
-                RetryEvent,
-                round=self.round,
-                attempt=info.attempt,
-                error=info.error,
-                wait_s=info.wait_s,
-                status=info.status,
-            )
+            self.record(RetryEvent, round=self.round, **asdict(info))
 
         token = RETRY_SINK.set(on_retry)
         started = time.perf_counter()
         try:
-            response = await self.inp.model.complete(request)
+            with stamped_deltas(self.round, self.inp.transcript_path):
+                response = await self.inp.model.complete(request)
         except Exception as exc:
-            raise _Stop(StopReason.MODEL_ERROR, f"{type(exc).__name__}: {exc}") from exc
+            raise StopRun(StopReason.MODEL_ERROR, f"{type(exc).__name__}: {exc}") from exc
         finally:
             RETRY_SINK.reset(token)
         if not response.latency_ms:
             response = response.model_copy(
                 update={"latency_ms": (time.perf_counter() - started) * 1000}
             )
+        response = checked_response(response)
         self.usage = self.usage + response.usage
         u = response.usage
         # adapters report uncached input; the prompt's size includes the cached parts
@@ -271,8 +278,11 @@ class _Run:
         calls = response.tool_calls
         limit = self.inp.max_tool_calls
         if limit is not None and len(self.executed) + len(calls) > limit:
-            raise _Stop(StopReason.MAX_TOOL_CALLS)
-        done = await dispatch_round(self.round, calls, self.dispatch)
+            raise StopRun(StopReason.MAX_TOOL_CALLS)
+        done = await dispatch_round(self.round, calls, self.dispatch_setup())
+        for executed in done:
+            if executed.result.usage is not None:
+                self.usage = self.usage + executed.result.usage
         self.executed.extend(done)
         self.messages.extend(e.to_message() for e in done)
         self.flagged = tuple(
@@ -282,12 +292,12 @@ class _Run:
     def check_limits(self) -> None:
         """End the run when a budget or the round limit is reached."""
         if self.inp.token_budget is not None and self.usage.total_tokens >= self.inp.token_budget:
-            raise _Stop(StopReason.BUDGET_EXHAUSTED)
+            raise StopRun(StopReason.BUDGET_EXHAUSTED)
         cost_budget = self.inp.cost_budget_usd
         if cost_budget is not None and self.usage.cost_usd >= cost_budget:
-            raise _Stop(StopReason.BUDGET_EXHAUSTED)
+            raise StopRun(StopReason.BUDGET_EXHAUSTED)
         if self.round >= self.inp.max_rounds:
-            raise _Stop(StopReason.MAX_ROUNDS)
+            raise StopRun(StopReason.MAX_ROUNDS)
 
     async def step(self) -> None:
         """One round: compaction, reminders, model call, append, dispatch, limits."""
@@ -297,12 +307,21 @@ class _Run:
             reminders = await self.reminders(self.state())
             response = await self.call_model(self.build_request(reminders))
             self.messages.append(response.to_message())
-            if not response.tool_calls:
-                self.summary = response.text
-                stop = response.stop_reason == "end_turn"
-                raise _Stop(StopReason.ASSISTANT_STOP if stop else StopReason.NO_TOOL_CALLS)
-            await self.dispatch_calls(response)
+            if response.tool_calls:
+                await self.dispatch_calls(response)
+            else:
+                self.answered(response)
             self.check_limits()
+
+    def answered(self, response: ModelResponse) -> None:
+        """A text answer ends the run, unless it fails the output model (see OutputCheck)."""
+        self.summary = response.text
+        correction = self.outputs.judge(response.text)
+        if correction is not None:
+            self.messages.append(correction)
+            return
+        stop = response.stop_reason == "end_turn"
+        raise StopRun(StopReason.ASSISTANT_STOP if stop else StopReason.NO_TOOL_CALLS)
 
     def start(self) -> None:
         """Record what the run was given."""
@@ -312,61 +331,28 @@ class _Run:
             system_prompt=self.inp.system_prompt,
             user_prompt=self.inp.user_prompt,
             prior_messages=list(self.inp.prior_messages),
-            tools=[
-                ToolInfo(
-                    name=s.name,
-                    description=s.description,
-                    input_schema=s.input_schema,
-                    scope=s.scope,
-                    policy_hint=s.policy_hint,
-                )
-                for s in self.tools
-            ],
-            loop=self.loop_settings(),
+            tools=[ToolInfo.of(s) for s in self.tools],
+            loop=loop_settings(self.inp),
             settings=self.inp.settings,
+            output=self.outputs.info(),
         )
         self.log.info("run.started", run_id=self.run_id, model=self.inp.model.model_id)
-
-    def loop_settings(self) -> dict[str, Any]:
-        """The limits, context and policy mode replay needs to run this loop again."""
-        inp, ctx = self.inp, self.inp.context
-        return {
-            "max_rounds": inp.max_rounds,
-            "max_tool_calls": inp.max_tool_calls,
-            "token_budget": inp.token_budget,
-            "cost_budget_usd": inp.cost_budget_usd,
-            "timeout_s": inp.timeout_s,
-            "parallel": inp.is_parallel_safe is not None,
-            "policy_mode": inp.policy.mode.value if inp.policy else None,
-            "user_id": ctx.user_id,
-            "space_id": ctx.space_id,
-            "run_id": ctx.run_id,
-            "invoker": ctx.invoker,
-            "subagents": [
-                {
-                    "name": s.name,
-                    "description": s.description,
-                    "max_rounds": s.max_rounds,
-                    "system_prompt": s.system_prompt,
-                    "tools": [t.name for t in self.tools if t.name != "task" and s.tools(t)],
-                }
-                for s in inp.subagents
-            ],
-        }
 
     def finish(self, reason: StopReason, error: str | None) -> PlannerLoopResult:
         """Record the end of the run and build its result."""
         counts = dict(self.reminder_counts)
-        self.record(
-            RunFinished,
-            stop_reason=reason.value,
-            rounds=self.round,
-            tool_calls=len(self.executed),
-            usage=self.usage,
-            summary=self.summary,
-            error=error,
-            reminder_counts=counts,
-        )
+        with contextlib.suppress(StopRun):  # a transcript that refuses the end loses only it
+            self.record(
+                RunFinished,
+                stop_reason=reason.value,
+                rounds=self.round,
+                tool_calls=len(self.executed),
+                usage=self.usage,
+                summary=self.summary,
+                error=error,
+                reminder_counts=counts,
+                output=self.outputs.dumped(),
+            )
         self.log.info(
             "run.finished",
             run_id=self.run_id,
@@ -384,21 +370,22 @@ class _Run:
             usage=self.usage,
             reminder_counts=counts,
             error=error,
+            output=self.outputs.value,
         )
 
 
 async def run_planner_loop(inp: PlannerLoopInput) -> PlannerLoopResult:
     """Run the loop to a typed stop; never raises for a model, tool or limit failure."""
     run = _Run(inp)
-    run.start()
     reason: StopReason = StopReason.CANCELLED
     error: str | None = "cancelled"
     scope = inp.cancel_scope or anyio.CancelScope()
     try:
         with scope, anyio.move_on_after(inp.timeout_s) as timer:
+            run.start()
             while True:
                 await run.step()
-    except _Stop as stop:
+    except StopRun as stop:
         reason, error = stop.reason, stop.error
     except anyio.get_cancelled_exc_class():
         run.finish(StopReason.CANCELLED, "cancelled by the caller")

@@ -1,8 +1,10 @@
 """Tool sources: tools that live elsewhere, such as on an MCP server, as ToolSpecs.
 
 `McpToolSource(url, token)` connects with the SDK's Streamable HTTP client (the 2026 protocol
-when the server speaks it, else the legacy session handshake), lists the server's tools and
-turns each into a ToolSpec whose handler calls the remote tool over the one open session.
+when the server speaks it, else the legacy session handshake); `McpToolSource.stdio(command)`
+starts a local server process with the SDK's stdio client and stops it when the block ends.
+Either way it lists the server's tools and turns each into a ToolSpec whose handler calls the
+remote tool over the one open session.
 The input model is permissive and the remote JSON Schema is what the model sees; the server
 validates. Hints come from the annotations (readOnlyHint -> read, destructiveHint ->
 destructive, else write) so the local policy gate treats remote tools like local ones. A
@@ -10,25 +12,31 @@ remote error result raises ToolError, which the loop reports to the model.
 
     async with mcp_tool_registry(url, token, space="team:abc") as tools:
         registry = local_tools.merged(tools)
+    async with stdio_tool_registry(["mcp-server-time"], prefix="time") as tools:
+        ...
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Mapping
+import os
+import sys
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
+from pathlib import Path
 from types import TracebackType
-from typing import Protocol, runtime_checkable
+from typing import Protocol, TextIO, runtime_checkable
 
 import httpx2
 import mcp.types as types
-import structlog
 from mcp import Client
+from mcp.client.stdio import StdioServerParameters, stdio_client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.exceptions import MCPError
 from pydantic import BaseModel, ConfigDict
 
 from planner.errors import PlannerError, ToolError, ToolRegistryError
+from planner.logging import get_logger
 from planner.tools import (
     AnyToolSpec,
     PolicyHint,
@@ -43,7 +51,7 @@ SPACE_HEADER = "x-mana-space"
 MAX_LIST_PAGES = 100
 DEFAULT_TIMEOUT_S = 30.0
 
-log = structlog.get_logger("planner.mcp")
+log = get_logger("planner.mcp")
 
 
 class ToolSourceError(PlannerError):
@@ -134,8 +142,34 @@ class McpToolSource:
             self._headers[SPACE_HEADER] = space
         self._stack: AsyncExitStack | None = None
         self._client: Client | None = None
+        self._stdio: StdioServerParameters | None = None
+
+    @classmethod
+    def stdio(
+        cls,
+        command: Sequence[str],
+        *,
+        env: Mapping[str, str] | None = None,
+        cwd: str | Path | None = None,
+        prefix: str | None = None,
+        mode: str = "auto",
+        timeout_s: float = DEFAULT_TIMEOUT_S,
+    ) -> McpToolSource:
+        """A source whose server is the process `command` starts (stopped when the block ends).
+
+        The process gets the SDK's safe default environment (PATH, HOME, ...) plus `env`.
+        """
+        if not command:
+            raise ToolSourceError("an MCP stdio tool source needs a command")
+        source = cls(" ".join(command), prefix=prefix, mode=mode, timeout_s=timeout_s)
+        source._stdio = StdioServerParameters(
+            command=command[0], args=list(command[1:]), env=dict(env or {}), cwd=cwd
+        )
+        return source
 
     async def __aenter__(self) -> McpToolSource:
+        if self._stdio is not None:
+            return await self._enter_stdio(self._stdio)
         refusals: list[str] = []
 
         async def note_refusal(response: httpx2.Response) -> None:
@@ -164,6 +198,20 @@ class McpToolSource:
         except Exception as exc:
             why = refusals[-1] if refusals else _describe(exc)
             raise ToolSourceError(f"cannot connect to the MCP server {self.url}: {why}") from exc
+        return self
+
+    async def _enter_stdio(self, params: StdioServerParameters) -> McpToolSource:
+        """Start the server process and open the session over its stdin and stdout."""
+        try:
+            async with AsyncExitStack() as stack:
+                transport = stdio_client(params, errlog=_server_errlog())
+                client = Client(transport, mode=self.mode, read_timeout_seconds=self.timeout_s)
+                self._client = await stack.enter_async_context(client)
+                self._stack = stack.pop_all()
+        except Exception as exc:
+            raise ToolSourceError(
+                f"cannot start the MCP server `{self.url}`: {_describe(exc)}"
+            ) from exc
         return self
 
     async def __aexit__(
@@ -232,6 +280,35 @@ class McpToolSource:
             idempotent=bool(annotations is not None and annotations.idempotent_hint),
             input_schema_override=dict(tool.input_schema),
         )
+
+
+def _server_errlog() -> TextIO:
+    """Where a stdio server's stderr goes: this process's stderr when it is a real file."""
+    for stream in (sys.stderr, sys.__stderr__):
+        try:
+            if stream is not None and stream.fileno() >= 0:
+                return stream
+        except (AttributeError, OSError, ValueError):
+            continue
+    return open(os.devnull, "w")
+
+
+@asynccontextmanager
+async def stdio_tool_registry(
+    command: Sequence[str],
+    *,
+    env: Mapping[str, str] | None = None,
+    cwd: str | Path | None = None,
+    prefix: str | None = None,
+    mode: str = "auto",
+    timeout_s: float = DEFAULT_TIMEOUT_S,
+) -> AsyncIterator[ToolRegistry]:
+    """A registry of a stdio MCP server's tools; the server runs while the block runs."""
+    source = McpToolSource.stdio(
+        command, env=env, cwd=cwd, prefix=prefix, mode=mode, timeout_s=timeout_s
+    )
+    async with source:
+        yield ToolRegistry(await source.list_specs())
 
 
 @asynccontextmanager

@@ -14,9 +14,17 @@ from pydantic import BaseModel, ConfigDict
 from planner.errors import TranscriptError
 from planner.loop import PlannerLoopInput, PlannerLoopResult, run_planner_loop
 from planner.models.replay import ReplayModel
+from planner.output import recorded_output_model
 from planner.policy import PolicyGate, PolicyMode
 from planner.state import ReminderChannel
-from planner.subagents import TASK_TOOL, SubAgentSpec, ToolFilter
+from planner.subagents import (
+    SUBAGENTS_SETTING,
+    TASK_TOOL,
+    SubAgentModelFor,
+    SubAgentSpec,
+    ToolFilter,
+    with_subagents,
+)
 from planner.tools import (
     AnyToolSpec,
     ToolContext,
@@ -31,6 +39,7 @@ from planner.transcript import (
     RunStarted,
     ToolInfo,
     ToolResultEvent,
+    Transcript,
     TranscriptEvent,
     read_transcript,
 )
@@ -94,7 +103,7 @@ class RecordedRun:
     def results(self) -> dict[tuple[str, str], ToolResult]:
         """Recorded tool results by (run id, call id)."""
         return {
-            (e.run_id, e.call_id): ToolResult(e.success, e.message, e.data)
+            (e.run_id, e.call_id): ToolResult(e.success, e.message, e.data, e.usage)
             for e in self.events
             if isinstance(e, ToolResultEvent)
         }
@@ -131,6 +140,9 @@ def recorded_subagents(run: RecordedRun) -> tuple[SubAgentSpec, ...]:
     def keeps(names: frozenset[str]) -> ToolFilter:
         return lambda spec: spec.name in names
 
+    # recorded in the run settings; transcripts before the plug-in kept them in `loop`
+    started = run.started
+    kinds = started.settings.get(SUBAGENTS_SETTING) or started.loop.get("subagents", ())
     return tuple(
         SubAgentSpec(
             name=s["name"],
@@ -139,8 +151,27 @@ def recorded_subagents(run: RecordedRun) -> tuple[SubAgentSpec, ...]:
             max_rounds=s.get("max_rounds", 5),
             system_prompt=s.get("system_prompt"),
         )
-        for s in run.started.loop.get("subagents", ())
+        for s in kinds
     )
+
+
+def live_tools(tools: ToolRegistry, allow_writes: bool = False) -> ToolRegistry:
+    """Tools for a live replay: reads run live; writes and destructive tools refuse with an
+    error result unless `allow_writes`, so a replay cannot change data by surprise."""
+    if allow_writes:
+        return tools
+
+    def refusing(spec: AnyToolSpec) -> AnyToolSpec:
+        async def refuse(_ctx: ToolContext, _inp: Any) -> ToolResult:
+            return ToolResult(
+                False,
+                f"replay: {spec.policy_hint} tool {spec.name} not run live "
+                "(replay with --allow-writes to run it)",
+            )
+
+        return replace(spec, handler=refuse)
+
+    return ToolRegistry(s if s.policy_hint == "read" else refusing(s) for s in tools)
 
 
 def replay_input(
@@ -148,13 +179,21 @@ def replay_input(
     *,
     tools: ToolRegistry | None = None,
     reminder_channel: ReminderChannel | None = None,
+    transcript: Transcript | None = None,
+    subagent_model: SubAgentModelFor | None = None,
+    output_model: type[BaseModel] | None = None,
 ) -> PlannerLoopInput:
-    """The loop input that re-runs a recorded run with its recorded responses."""
+    """The loop input that re-runs a recorded run with its recorded responses.
+
+    `subagent_model` picks each sub-agent's model (default: its recorded responses); fork
+    uses it to switch sub-agents to the live model from the fork round on. The output model is
+    `output_model`, else the one the transcript names (imported by its ref).
+    """
     s, loop = run.started, run.started.loop
     mode = loop.get("policy_mode")
     gate = PolicyGate(mode=PolicyMode.parse(mode, "transcript policy_mode")) if mode else None
     registry = tools if tools is not None else recorded_tools(run)
-    return PlannerLoopInput(
+    inp = PlannerLoopInput(
         model=ReplayModel.from_events(run.events),
         system_prompt=s.system_prompt,
         user_prompt=s.user_prompt,
@@ -169,13 +208,18 @@ def replay_input(
         policy=gate,
         reminder_channel=reminder_channel,
         is_parallel_safe=read_tools_are_parallel_safe if loop.get("parallel") else None,
-        subagents=recorded_subagents(run),
-        subagent_model=lambda _kind, path: ReplayModel.from_events(run.events, path),
         max_rounds=loop.get("max_rounds", 5),
         max_tool_calls=loop.get("max_tool_calls"),
         token_budget=loop.get("token_budget"),
         cost_budget_usd=loop.get("cost_budget_usd"),
-        settings=s.settings,
+        transcript=transcript,
+        settings={k: v for k, v in s.settings.items() if k != SUBAGENTS_SETTING},
+        output_model=output_model or recorded_output_model(s.output),
+    )
+    return with_subagents(
+        inp,
+        recorded_subagents(run),
+        model_for=subagent_model or (lambda _kind, path: ReplayModel.from_events(run.events, path)),
     )
 
 
@@ -226,11 +270,18 @@ async def replay_run(
     *,
     tools: ToolRegistry | None = None,
     reminder_channel: ReminderChannel | None = None,
+    output_model: type[BaseModel] | None = None,
 ) -> ReplayReport:
     """Re-run a recorded run and compare every request with the recorded one."""
     memory = MemoryTranscript()
-    inp = replay_input(run, tools=tools, reminder_channel=reminder_channel)
-    result = await run_planner_loop(replace(inp, transcript=memory))
+    inp = replay_input(
+        run,
+        tools=tools,
+        reminder_channel=reminder_channel,
+        transcript=memory,
+        output_model=output_model,
+    )
+    result = await run_planner_loop(inp)
     replayed = [e for e in memory.events if isinstance(e, RequestEvent)]
     recorded = run.requests()
     return ReplayReport(result, compare_requests(recorded, replayed), len(replayed))

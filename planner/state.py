@@ -20,7 +20,17 @@ class StopReason(StrEnum):
     MAX_TOOL_CALLS = "max_tool_calls"
     BUDGET_EXHAUSTED = "budget_exhausted"
     MODEL_ERROR = "model_error"
+    OUTPUT_INVALID = "output_invalid"
     CANCELLED = "cancelled"
+
+
+class StopRun(Exception):
+    """Raised inside the loop to end a run with a stop reason; never leaves the loop."""
+
+    def __init__(self, reason: StopReason, error: str | None = None) -> None:
+        super().__init__(reason.value)
+        self.reason = reason
+        self.error = error
 
 
 @dataclass(frozen=True)

@@ -1,23 +1,26 @@
-"""Sub-agents: a `task` tool that runs a context-isolated loop with a restricted tool set."""
+"""Sub-agents, a plug-in over the loop: `with_subagents` adds a `task` tool whose handler runs
+a context-isolated loop with a restricted tool set. The loop knows nothing of it: the nested
+run's usage comes back on the ToolResult, its budgets and transcript path on the ToolContext.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from enum import Enum
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pydantic import BaseModel, Field, create_model
 
+from planner.loop import PlannerLoopInput, PlannerLoopResult, run_planner_loop
 from planner.messages import Usage
 from planner.models.base import Model
 from planner.state import ReminderChannel, StopReason
 from planner.tools import AnyToolSpec, ToolContext, ToolRegistry, ToolResult, ToolSpec
 
-if TYPE_CHECKING:
-    from planner.loop import PlannerLoopInput, PlannerLoopResult
-
 TASK_TOOL = "task"
+SUBAGENTS_SETTING = "subagents"
+"""The run-settings key under which the transcript records the kinds offered."""
 SUBAGENT_TIMEOUT_S = 300.0
 ToolFilter = Callable[[AnyToolSpec], bool]
 
@@ -101,19 +104,21 @@ def task_input_model(names: Sequence[str]) -> type[BaseModel]:
     )
 
 
+SubAgentModelFor = Callable[[str, str], Model | None]
+"""(sub-agent name, transcript path) -> the model to use, or None for the default."""
+
+
 @dataclass(frozen=True)
 class SubAgentHost:
-    """What the parent run lends its sub-agents: tools, gate, budgets, transcript, usage."""
+    """What the parent run lends its sub-agents: model, tools, gate, transcript, predicate."""
 
     parent: PlannerLoopInput
-    used: Callable[[], Usage]
-    add_usage: Callable[[Usage], None]
-    run_loop: Callable[[PlannerLoopInput], Any]
-    """`run_planner_loop`, passed in so this module does not import the loop."""
+    kinds: tuple[SubAgentSpec, ...]
+    model_for: SubAgentModelFor | None = None
 
     def subagent(self, name: str) -> SubAgentSpec | None:
         """The sub-agent kind called `name`."""
-        return next((s for s in self.parent.subagents if s.name == name), None)
+        return next((s for s in self.kinds if s.name == name), None)
 
     def tools_for(self, spec: SubAgentSpec) -> ToolRegistry:
         """The parent's tools that this kind keeps; never `task` itself."""
@@ -127,55 +132,58 @@ class SubAgentHost:
             return False
         return all(predicate(t) for t in self.tools_for(spec))
 
-    def remaining(self) -> tuple[int | None, float | None]:
-        """What is left of the parent's token and cost budgets."""
-        used = self.used()
-        tokens = self.parent.token_budget
-        cost = self.parent.cost_budget_usd
-        return (
-            None if tokens is None else tokens - used.total_tokens,
-            None if cost is None else cost - used.cost_usd,
+    def child_input(
+        self, spec: SubAgentSpec, ctx: ToolContext, args: dict[str, Any]
+    ) -> PlannerLoopInput:
+        """The nested run: fresh history, the kind's tools and prompt, the budgets left."""
+        parent = self.parent
+        path = f"{ctx.transcript_path}/{ctx.call_id}" if ctx.transcript_path else ctx.call_id
+        model = spec.model or parent.model
+        if self.model_for is not None:
+            model = self.model_for(spec.name, path) or model
+        context = ToolContext(ctx.user_id, ctx.space_id, f"{ctx.run_id}/{ctx.call_id}", ctx.invoker)
+        return PlannerLoopInput(
+            model=model,
+            system_prompt=spec.system_prompt or DEFAULT_SUBAGENT_PROMPT,
+            user_prompt=str(args["prompt"]),
+            tools=self.tools_for(spec),
+            context=context,
+            policy=parent.policy,
+            reminder_channel=spec.reminder_channel,
+            is_parallel_safe=parent.is_parallel_safe,
+            max_rounds=spec.max_rounds,
+            token_budget=ctx.token_budget_left,
+            cost_budget_usd=ctx.cost_budget_left_usd,
+            transcript=parent.transcript,
+            settings={"subagent": spec.name, "description": args["description"]},
+            transcript_path=path,
         )
 
     async def run_task(self, ctx: ToolContext, inp: BaseModel) -> ToolResult:
         """Run one sub-agent to its end and hand back a single summary result."""
         args = inp.model_dump(mode="json")
-        kind = str(args["subagent_type"])
-        spec = self.subagent(kind)
+        spec = self.subagent(str(args["subagent_type"]))
         assert spec is not None  # the input model only admits known kinds
-        tokens_left, cost_left = self.remaining()
+        tokens_left, cost_left = ctx.token_budget_left, ctx.cost_budget_left_usd
         if (tokens_left is not None and tokens_left <= 0) or (
             cost_left is not None and cost_left <= 0
         ):
             return ToolResult(False, "no budget left for a sub-agent; answer with what you have")
-        parent = self.parent
-        path = f"{parent.transcript_path}/{ctx.call_id}" if parent.transcript_path else ctx.call_id
-        model = spec.model or parent.model
-        if parent.subagent_model is not None:
-            model = parent.subagent_model(spec.name, path) or model
-        child = replace(
-            parent,
-            model=model,
-            system_prompt=spec.system_prompt or DEFAULT_SUBAGENT_PROMPT,
-            user_prompt=str(args["prompt"]),
-            tools=self.tools_for(spec),
-            context=replace(ctx, run_id=f"{ctx.run_id}/{ctx.call_id}", call_id=""),
-            prior_messages=(),
-            reminder_channel=spec.reminder_channel,
-            max_rounds=spec.max_rounds,
-            max_tool_calls=None,
-            token_budget=tokens_left,
-            cost_budget_usd=cost_left,
-            timeout_s=None,
-            compactor=None,
-            settings={"subagent": spec.name, "description": args["description"]},
-            transcript_path=path,
-            subagents=(),
-            cancel_scope=None,
-        )
-        result: PlannerLoopResult = await self.run_loop(child)
-        self.add_usage(result.usage)
+        result = await run_planner_loop(self.child_input(spec, ctx, args))
         return summarize(spec, result)
+
+    def describe(self) -> list[dict[str, Any]]:
+        """The kinds as the transcript records them, so replay can rebuild them."""
+        return [
+            {
+                "name": s.name,
+                "description": s.description,
+                "max_rounds": s.max_rounds,
+                "system_prompt": s.system_prompt,
+                "tools": self.tools_for(s).names,
+            }
+            for s in self.kinds
+        ]
 
 
 def summarize(spec: SubAgentSpec, result: PlannerLoopResult) -> ToolResult:
@@ -187,11 +195,12 @@ def summarize(spec: SubAgentSpec, result: PlannerLoopResult) -> ToolResult:
         stop_reason=result.stop_reason.value,
         usage=result.usage,
     ).model_dump(mode="json")
-    reason = result.stop_reason
+    reason, usage = result.stop_reason, result.usage
     if reason in (StopReason.MODEL_ERROR, StopReason.CANCELLED):
-        return ToolResult(False, f"sub-agent {spec.name} failed: {result.error or reason}", data)
+        message = f"sub-agent {spec.name} failed: {result.error or reason}"
+        return ToolResult(False, message, data, usage)
     if result.summary:
-        return ToolResult(True, result.summary, data)
+        return ToolResult(True, result.summary, data, usage)
     if reason is StopReason.BUDGET_EXHAUSTED:
         message = f"sub-agent {spec.name} ran out of budget after {result.rounds} rounds"
     else:
@@ -199,12 +208,12 @@ def summarize(spec: SubAgentSpec, result: PlannerLoopResult) -> ToolResult:
             f"sub-agent {spec.name} stopped ({reason.value}) after {result.rounds} rounds "
             "without a final answer"
         )
-    return ToolResult(False, message, data)
+    return ToolResult(False, message, data, usage)
 
 
 def task_tool(host: SubAgentHost) -> AnyToolSpec:
-    """The `task` tool offered to a parent whose input names sub-agents."""
-    kinds = host.parent.subagents
+    """The `task` tool that starts the host's sub-agent kinds."""
+    kinds = host.kinds
     lines = "\n".join(f"- {s.name}: {s.description}" for s in kinds)
     input_model = task_input_model([s.name for s in kinds])
     return ToolSpec(
@@ -220,8 +229,25 @@ def task_tool(host: SubAgentHost) -> AnyToolSpec:
         policy_hint="read",
         timeout_s=max(s.timeout_s for s in kinds),
         parallel_safe_for=host.parallel_safe,
+        nested_run=True,
     )
 
 
-SubAgentModelFor = Callable[[str, str], Model | None]
-"""(sub-agent name, transcript path) -> the model to use, or None for the default."""
+def with_subagents(
+    loop_input: PlannerLoopInput,
+    kinds: Sequence[SubAgentSpec],
+    model_for: SubAgentModelFor | None = None,
+) -> PlannerLoopInput:
+    """The input with a `task` tool offering these sub-agent kinds (none: unchanged).
+
+    Apply it last: sub-agents run with this input's model, gate, transcript and parallel
+    predicate. `model_for(kind, transcript_path)` may pick a sub-agent's model (replay does).
+    """
+    if not kinds:
+        return loop_input
+    host = SubAgentHost(loop_input, tuple(kinds), model_for)
+    return replace(
+        loop_input,
+        tools=loop_input.tools.merged([task_tool(host)]),
+        settings={**loop_input.settings, SUBAGENTS_SETTING: host.describe()},
+    )

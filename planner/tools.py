@@ -11,7 +11,7 @@ from typing import Any, Generic, Literal, TypeVar
 from pydantic import BaseModel
 
 from planner.errors import ToolRegistryError
-from planner.messages import ToolSchema
+from planner.messages import ToolSchema, Usage, redacted_repr_args
 
 Scope = Literal["user-space", "admin"]
 PolicyHint = Literal["read", "write", "destructive"]
@@ -35,6 +35,12 @@ class ToolContext:
     invoker: Invoker = "mission"
     call_id: str = ""
     """Set per call by dispatch: a stable key for idempotent steps and replays."""
+    token_budget_left: int | None = None
+    """What is left of the run's token budget when this call starts (None: no budget)."""
+    cost_budget_left_usd: float | None = None
+    """What is left of the run's cost budget when this call starts (None: no budget)."""
+    transcript_path: str = ""
+    """The calling run's transcript path; a nested run records under `path/call_id`."""
 
 
 @dataclass(frozen=True)
@@ -44,9 +50,20 @@ class ToolResult:
     success: bool
     message: str
     data: Any = None
+    usage: Usage | None = None
+    """Model usage (and cost) the tool spent, e.g. a nested run; the loop adds it to the run's
+    totals and budgets."""
 
-
-Handler = Callable[[ToolContext, Any], Awaitable[Any]]
+    def __repr__(self) -> str:
+        """Sizes instead of the message and data (logs hold no tool results unless asked)."""
+        args = (
+            ("success", self.success),
+            ("message", self.message),
+            ("data", self.data),
+            ("usage", self.usage),
+        )
+        shown = redacted_repr_args(args, frozenset({"message", "data"}))
+        return f"ToolResult({', '.join(f'{k}={v!r}' for k, v in shown)})"
 
 
 @dataclass(frozen=True)
@@ -59,12 +76,23 @@ class ToolSpec(Generic[In, Out]):
     output_model: type[Out]
     handler: Callable[[ToolContext, In], Awaitable[Out]]
     scope: Scope = "user-space"
-    policy_hint: PolicyHint = "read"
+    policy_hint: PolicyHint = "write"
+    """`read` tools may run in parallel and run in plan-only; a tool that does not say is a
+    `write` (run alone, staged as a proposal in plan-only)."""
     timeout_s: float = 30.0
     idempotent: bool = False
     input_schema_override: dict[str, Any] | None = field(default=None, compare=False)
     parallel_safe_for: Callable[[dict[str, Any]], bool] | None = field(default=None, compare=False)
     """Per-call parallel safety from the arguments (the `task` tool), on top of the predicate."""
+    nested_run: bool = False
+    """The handler runs a nested planner loop; a durable engine runs such calls one at a time."""
+
+    @classmethod
+    def from_function(cls, fn: Callable[..., Any], **options: Any) -> ToolSpec[Any, Any]:
+        """A spec from a typed function's signature and docstring (see planner.functions)."""
+        from planner.functions import spec_from_function
+
+        return spec_from_function(fn, **options)
 
     @cached_property
     def input_schema(self) -> dict[str, Any]:

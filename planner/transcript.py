@@ -4,16 +4,24 @@ from __future__ import annotations
 
 import json
 import time
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Annotated, Any, Literal, Protocol
+from typing import IO, TYPE_CHECKING, Annotated, Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic_core import PydanticSerializationError
 
 from planner.errors import TranscriptError
 from planner.messages import Message, ToolCall, Usage
 
+if TYPE_CHECKING:
+    from planner.tools import AnyToolSpec
+
 SCHEMA_VERSION = 1
+TRANSCRIPT_FORMAT = "mana-planner"
+MAX_LINE_BYTES = 64 * 1024 * 1024
+"""The longest event line the writer writes and the reader reads."""
 
 
 class EventBase(BaseModel):
@@ -30,6 +38,12 @@ class Header(EventBase):
 
     type: Literal["header"] = "header"
     schema_version: int = SCHEMA_VERSION
+    format: str = TRANSCRIPT_FORMAT
+    """Which program wrote the file (transcripts written before this field have none)."""
+    parent_transcript: str | None = None
+    """Set on a fork: the transcript it was forked from."""
+    fork_round: int | None = None
+    """Set on a fork: the first round that ran live."""
 
 
 class ToolInfo(BaseModel):
@@ -41,7 +55,18 @@ class ToolInfo(BaseModel):
     description: str
     input_schema: dict[str, Any]
     scope: str = "user-space"
-    policy_hint: str = "read"
+    policy_hint: str = "write"
+
+    @classmethod
+    def of(cls, spec: AnyToolSpec) -> ToolInfo:
+        """The recorded form of a tool spec."""
+        return cls(
+            name=spec.name,
+            description=spec.description,
+            input_schema=spec.input_schema,
+            scope=spec.scope,
+            policy_hint=spec.policy_hint,
+        )
 
 
 class RunStarted(EventBase):
@@ -56,6 +81,8 @@ class RunStarted(EventBase):
     loop: dict[str, Any] = Field(default_factory=dict)
     """The loop's own limits, context and policy mode, as replay needs them."""
     settings: dict[str, Any] = Field(default_factory=dict)
+    output: dict[str, Any] | None = None
+    """The output model asked for: name, import ref and JSON schema (None: a text answer)."""
 
 
 class RequestEvent(EventBase):
@@ -125,6 +152,8 @@ class ToolResultEvent(EventBase):
     message: str
     data: Any = None
     duration_ms: float = 0.0
+    usage: Usage | None = None
+    """Model usage the tool reported (a nested run's, say); added to the run's totals."""
 
 
 class CompactionEvent(EventBase):
@@ -147,6 +176,8 @@ class RunFinished(EventBase):
     summary: str = ""
     error: str | None = None
     reminder_counts: dict[str, int] = Field(default_factory=dict)
+    output: Any = None
+    """The validated output value as JSON, when the run asked for an output model."""
 
 
 TranscriptEvent = Annotated[
@@ -187,17 +218,21 @@ class MemoryTranscript:
 class FileTranscript:
     """Writes JSONL, one flushed line per event, starting with a header line."""
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, header: Header | None = None) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         # unbuffered: each event is one write(2) of its UTF-8 JSON line, so it is on disk as
         # soon as record returns, without a text layer encoding and flushing it
         self._fh: IO[bytes] = self.path.open("wb", buffering=0)
-        self.record(Header())
+        self.record(header or Header())
 
     def record(self, event: EventBase) -> None:
-        """Write one event line (unbuffered: written when this returns)."""
-        self._fh.write(event.__pydantic_serializer__.to_json(event) + b"\n")
+        """Write one event line (unbuffered: written when this returns).
+
+        An event the reader could not read back (not serializable, nested too deeply, a line
+        over MAX_LINE_BYTES) raises TranscriptError and writes nothing.
+        """
+        self._fh.write(encode_event(event, self.path))
 
     def close(self) -> None:
         """Close the file."""
@@ -210,34 +245,164 @@ class FileTranscript:
         self.close()
 
 
-def parse_event(line: str) -> TranscriptEvent:
-    """Parse one JSON line into its typed event."""
-    return _EVENT_ADAPTER.validate_json(line)
+def encode_event(event: EventBase, path: str | Path = "transcript") -> bytes:
+    """One event as its JSON line; TranscriptError when no reader could read it back."""
+    try:
+        line = event.__pydantic_serializer__.to_json(event) + b"\n"
+    except (PydanticSerializationError, ValueError, RecursionError) as exc:
+        raise TranscriptError(f"{path}: cannot write a {_kind(event)} event: {exc}") from exc
+    if len(line) > MAX_LINE_BYTES:
+        raise TranscriptError(
+            f"{path}: a {_kind(event)} event of {len(line)} bytes is over the "
+            f"{MAX_LINE_BYTES}-byte line limit"
+        )
+    return line
+
+
+def _kind(event: EventBase) -> str:
+    return str(getattr(event, "type", type(event).__name__))
+
+
+def parse_event(line: str | bytes) -> TranscriptEvent:
+    """Parse one JSON line into its typed event (ValueError or ValidationError when bad).
+
+    The fast parser stops at about 200 levels of nesting; deeper lines (which the writer
+    writes up to its own limit) go through the standard library's parser instead.
+    """
+    try:
+        return _EVENT_ADAPTER.validate_json(line)
+    except ValidationError as exc:
+        if "recursion limit" not in str(exc.errors()[0].get("msg", "")):
+            raise
+    return _EVENT_ADAPTER.validate_python(json.loads(line))
 
 
 def read_transcript(path: str | Path) -> Iterator[TranscriptEvent]:
-    """Yield typed events; a malformed line raises TranscriptError naming file:line."""
+    """Yield typed events; anything malformed raises TranscriptError naming file:line.
+
+    A last line cut short without its newline (a run killed mid-write) is left out, so a
+    killed run reads up to its last complete event.
+    """
     p = Path(path)
     try:
-        fh = p.open(encoding="utf-8")
+        fh = p.open("rb")
     except OSError as exc:
         raise TranscriptError(f"{p}: cannot open transcript: {exc}") from exc
+    order = _Order(p)
     with fh:
-        for lineno, line in enumerate(fh, start=1):
-            if not line.strip():
+        lineno = 0
+        while raw := fh.readline(MAX_LINE_BYTES + 1):
+            lineno += 1
+            where = f"{p}:{lineno}"
+            complete = raw.endswith(b"\n")
+            if not complete and len(raw) > MAX_LINE_BYTES:
+                raise TranscriptError(f"{where}: line is over the {MAX_LINE_BYTES}-byte limit")
+            if not raw.strip():
                 continue
             try:
-                event = parse_event(line)
-            except ValidationError as exc:
-                problem = _first_problem(exc)
-                raise TranscriptError(f"{p}:{lineno}: {problem}") from exc
-            if lineno == 1 and not isinstance(event, Header):
-                raise TranscriptError(f"{p}:1: the first line must be the header")
-            if isinstance(event, Header) and event.schema_version != SCHEMA_VERSION:
-                raise TranscriptError(
-                    f"{p}:{lineno}: schema version {event.schema_version} is not {SCHEMA_VERSION}"
-                )
+                event = _decode(raw, where)
+            except TranscriptError:
+                if not complete and not fh.read(1):
+                    return  # the cut-off last line of a killed run
+                raise
+            order.check(event, lineno)
             yield event
+    order.finish()
+
+
+def _decode(raw: bytes, where: str) -> TranscriptEvent:
+    """One line's bytes as a typed event, or TranscriptError saying what is wrong."""
+    if b"\x00" in raw:
+        raise TranscriptError(f"{where}: line holds a NUL byte (not a text transcript)")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise TranscriptError(f"{where}: not UTF-8 text (byte {exc.start})") from exc
+    try:
+        return parse_event(text)
+    except ValidationError as exc:
+        raise TranscriptError(f"{where}: {_first_problem(exc)}") from exc
+    except json.JSONDecodeError as exc:
+        raise TranscriptError(f"{where}: not valid JSON: {exc.msg} at column {exc.colno}") from exc
+    except (RecursionError, ValueError) as exc:
+        raise TranscriptError(f"{where}: not valid JSON: {type(exc).__name__}") from exc
+
+
+class _Order:
+    """The order rules a transcript keeps, checked one event at a time, per run path."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.header = False
+        self.started: set[str] = set()
+        self.finished: set[str] = set()
+        self.rounds: dict[str, int] = {}
+        self.open_calls: Counter[tuple[str, str]] = Counter()
+
+    def check(self, event: TranscriptEvent, lineno: int) -> None:
+        """Raise TranscriptError when `event` cannot come where it does."""
+        where = f"{self.path}:{lineno}"
+        if isinstance(event, Header):
+            self._header(event, where)
+            return
+        if not self.header:
+            raise TranscriptError(f"{where}: the first line must be the transcript header")
+        run = event.path
+        if any(_within(run, done) for done in self.finished):
+            raise TranscriptError(f"{where}: a {event.type} event after run_finished")
+        if isinstance(event, RunStarted):
+            if run in self.started:
+                raise TranscriptError(f"{where}: a second run_started for this run")
+            self.started.add(run)
+            return
+        if run not in self.started:
+            raise TranscriptError(f"{where}: a {event.type} event before run_started")
+        if isinstance(event, RunFinished):
+            self.finished.add(run)
+            return
+        self._round(event, run, where)
+        self._call(event, run, where)
+
+    def _header(self, event: Header, where: str) -> None:
+        if self.header:
+            raise TranscriptError(f"{where}: a second header")
+        if event.format != TRANSCRIPT_FORMAT:
+            raise TranscriptError(f"{where}: not a {TRANSCRIPT_FORMAT} transcript: {event.format}")
+        if event.schema_version != SCHEMA_VERSION:
+            raise TranscriptError(
+                f"{where}: schema version {event.schema_version} is not {SCHEMA_VERSION}"
+            )
+        self.header = True
+
+    def _round(self, event: TranscriptEvent, run: str, where: str) -> None:
+        number = getattr(event, "round", None)
+        if number is None:
+            return
+        last = self.rounds.get(run, 0)
+        if number < last:
+            raise TranscriptError(f"{where}: round {number} comes after round {last}")
+        self.rounds[run] = number
+
+    def _call(self, event: TranscriptEvent, run: str, where: str) -> None:
+        if isinstance(event, ToolCallEvent):
+            self.open_calls[(run, event.call_id)] += 1
+        elif isinstance(event, ToolResultEvent):
+            key = (run, event.call_id)
+            if self.open_calls[key] <= 0:
+                raise TranscriptError(
+                    f"{where}: tool_result for {event.call_id!r} without its tool_call"
+                )
+            self.open_calls[key] -= 1
+
+    def finish(self) -> None:
+        """At the end of the file: it must at least have had its header."""
+        if not self.header:
+            raise TranscriptError(f"{self.path}: empty transcript (no header)")
+
+
+def _within(run: str, other: str) -> bool:
+    """True when `run` is the run at path `other` or nested inside it."""
+    return not other or run == other or run.startswith(f"{other}/")
 
 
 def _first_problem(exc: ValidationError) -> str:
@@ -246,8 +411,3 @@ def _first_problem(exc: ValidationError) -> str:
     if err.get("type") == "json_invalid":
         return f"not valid JSON: {err.get('msg')}"
     return f"{where}: {err.get('msg')}"
-
-
-def dumps_messages(messages: list[Message]) -> str:
-    """Serialize messages in a stable form for comparing requests."""
-    return json.dumps([m.model_dump(mode="json") for m in messages], indent=1, sort_keys=True)

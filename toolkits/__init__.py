@@ -7,14 +7,35 @@ from pathlib import Path
 from openai import AsyncOpenAI
 
 from planner.tools import ToolRegistry
-from toolkits import admin, habits, journal, me, notes, spaces, todo
+from toolkits.admin import AdminTools
 from toolkits.crypto import FieldCipher
+from toolkits.habits import HabitsTools
 from toolkits.images import DEFAULT_IMAGE_MODEL
+from toolkits.journal import JournalTools
 from toolkits.keyvault import KeyVault, LocalKeyVault
+from toolkits.ledger import CallLedger
+from toolkits.me import MeTools
 from toolkits.media import DEFAULT_MEDIA_DIR
+from toolkits.notes import NotesTools
+from toolkits.scope import ScopedSession
+from toolkits.spaces import SpacesTools
 from toolkits.store import Store, open_store
+from toolkits.todo import TodoTools
+from toolkits.toolkit import Toolkit, once, tool_method
 
-__all__ = ["KeyVault", "LocalKeyVault", "Store", "default_registry", "open_store"]
+__all__ = [
+    "CallLedger",
+    "FieldCipher",
+    "KeyVault",
+    "LocalKeyVault",
+    "ScopedSession",
+    "Store",
+    "Toolkit",
+    "default_registry",
+    "once",
+    "open_store",
+    "tool_method",
+]
 
 
 def default_registry(
@@ -27,20 +48,19 @@ def default_registry(
 ) -> ToolRegistry:
     """Every app tool, bound to this store, key vault, media directory and image client."""
     cipher = FieldCipher(vault)
-    return ToolRegistry(
-        [
-            *spaces.specs(store),
-            *habits.specs(store),
-            *todo.specs(store, cipher),
-            *notes.specs(store, cipher),
-            *journal.specs(store, cipher),
-            *me.specs(
-                store,
-                cipher,
-                media_dir=Path(media_dir),
-                image_client=image_client,
-                image_model=image_model,
-            ),
-            *admin.specs(store),
-        ]
-    )
+    kits: list[Toolkit] = [
+        SpacesTools(store, cipher),
+        HabitsTools(store, cipher),
+        TodoTools(store, cipher),
+        NotesTools(store, cipher),
+        JournalTools(store, cipher),
+        MeTools(
+            store,
+            cipher,
+            media_dir=Path(media_dir),
+            image_client=image_client,
+            image_model=image_model,
+        ),
+        AdminTools(store, cipher),
+    ]
+    return ToolRegistry(spec for kit in kits for spec in kit.specs())

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from planner.tools import AnyToolSpec, ToolContext, ToolSpec
+from planner.tools import ToolContext
 from toolkits.errors import PermissionDeniedError
 from toolkits.models import NoInput, ToolModel
-from toolkits.store import Store
+from toolkits.toolkit import Toolkit, tool_method
 
 
 class UserOut(ToolModel):
@@ -22,27 +22,22 @@ class UsersListOutput(ToolModel):
     users: list[UserOut]
 
 
-def specs(store: Store) -> list[AnyToolSpec]:
-    """The admin tools."""
+class AdminTools(Toolkit):
+    """Admin-scope tools: the gate denies them to every invoker but an admin."""
 
-    async def list_users(ctx: ToolContext, _inp: NoInput) -> UsersListOutput:
+    @tool_method(
+        "admin.users.list",
+        "List every user account with its credit balance (administrators only).",
+        policy_hint="read",
+        scope="admin",
+    )
+    async def list_users(self, ctx: ToolContext, _inp: NoInput) -> UsersListOutput:
+        """Every user account; refused here too when the invoker is not an admin."""
         if ctx.invoker != "admin":
             raise PermissionDeniedError("admin.users.list is for administrators only")
         return UsersListOutput(
             users=[
                 UserOut(id=u.id, credits=u.credits, is_admin=u.is_admin)
-                for u in await store.list_users()
+                for u in await self.store.list_users()
             ]
         )
-
-    return [
-        ToolSpec(
-            name="admin.users.list",
-            description="List every user account with its credit balance (administrators only).",
-            input_model=NoInput,
-            output_model=UsersListOutput,
-            handler=list_users,
-            scope="admin",
-            policy_hint="read",
-        )
-    ]

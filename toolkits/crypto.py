@@ -1,8 +1,10 @@
 """Field encryption: AES-GCM-256 in the WebCrypto-compatible `enc:1:{iv}.{ct}` wire format.
 
-`ct` is the ciphertext followed by the 16-byte tag (WebCrypto's layout), both parts standard
-base64. Master keys come from a KeyVault, one per user; a row's fields are sealed under the key
-of the row's author.
+`ct` is the ciphertext followed by the 16-byte tag (WebCrypto's layout), both parts canonical
+standard base64 exactly as the browser's `btoa` writes it: padded to a multiple of four, no
+whitespace, no URL-safe characters, zero trailing bits. Anything else is refused, so one
+plaintext-and-IV has exactly one accepted wire value. Master keys come from a KeyVault, one
+per user; a row's fields are sealed under the key of the row's author.
 """
 
 from __future__ import annotations
@@ -18,7 +20,12 @@ from typing import Any, Literal
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from toolkits.errors import DecryptionError, MalformedCiphertextError
+from toolkits.errors import (
+    DecryptionError,
+    InvalidKeyMaterialError,
+    MalformedCiphertextError,
+    ZeroKnowledgeUserError,
+)
 from toolkits.keyvault import KeyVault
 
 PREFIX = "enc:1:"
@@ -42,16 +49,18 @@ ENCRYPTED_FIELDS: Mapping[str, Mapping[str, FieldKind]] = MappingProxyType(
 def seal_bytes(key: bytes, plaintext: bytes, *, iv: bytes | None = None) -> str:
     """Encrypt bytes to `enc:1:{b64(iv)}.{b64(ct||tag)}` (a fresh random IV unless given)."""
     if len(key) != KEY_BYTES:
-        raise ValueError(f"AES-256-GCM needs a {KEY_BYTES}-byte key, got {len(key)}")
+        raise InvalidKeyMaterialError("AES-256-GCM key", KEY_BYTES, len(key))
     nonce = os.urandom(IV_BYTES) if iv is None else iv
     if len(nonce) != IV_BYTES:
-        raise ValueError(f"the IV must be {IV_BYTES} bytes, got {len(nonce)}")
+        raise InvalidKeyMaterialError("IV", IV_BYTES, len(nonce))
     sealed = AESGCM(key).encrypt(nonce, plaintext, None)
     return f"{PREFIX}{_b64(nonce)}.{_b64(sealed)}"
 
 
 def open_bytes(key: bytes, value: str) -> bytes:
     """Decrypt a `enc:1:` value; malformed input and failed authentication raise, never garble."""
+    if len(key) != KEY_BYTES:
+        raise InvalidKeyMaterialError("AES-256-GCM key", KEY_BYTES, len(key))
     nonce, sealed = parse_wire(value)
     try:
         return AESGCM(key).decrypt(nonce, sealed, None)
@@ -61,8 +70,12 @@ def open_bytes(key: bytes, value: str) -> bytes:
         ) from None
 
 
-def parse_wire(value: str) -> tuple[bytes, bytes]:
+def parse_wire(value: object) -> tuple[bytes, bytes]:
     """Split a wire value into (iv, ciphertext||tag), checking every part."""
+    if not isinstance(value, str):
+        raise MalformedCiphertextError(
+            f"an encrypted value is a string, not {type(value).__name__}"
+        )
     if not value.startswith("enc:"):
         raise MalformedCiphertextError("not an encrypted value (no 'enc:' prefix)")
     if not value.startswith(PREFIX):
@@ -72,7 +85,7 @@ def parse_wire(value: str) -> tuple[bytes, bytes]:
     parts = body.split(".")
     if len(parts) != 2:
         raise MalformedCiphertextError("encrypted value must be '{iv}.{ciphertext}'")
-    nonce, sealed = (_unb64(p) for p in parts)
+    nonce, sealed = _unb64(parts[0], "IV"), _unb64(parts[1], "ciphertext")
     if len(nonce) != IV_BYTES:
         raise MalformedCiphertextError(f"IV must be {IV_BYTES} bytes, got {len(nonce)}")
     if len(sealed) < TAG_BYTES:
@@ -82,8 +95,6 @@ def parse_wire(value: str) -> tuple[bytes, bytes]:
 
 def is_ciphertext(value: object) -> bool:
     """True when `value` is a well-formed `enc:1:` string (authenticity is not checked)."""
-    if not isinstance(value, str):
-        return False
     try:
         parse_wire(value)
     except MalformedCiphertextError:
@@ -133,6 +144,24 @@ class FieldCipher:
             out[name] = encrypt_text(key, str(plain))
         return out
 
+    async def seal_record(self, user_id: str, text: str) -> str:
+        """`text` sealed under the user's key; a zero-knowledge user's text is kept as it is.
+
+        A tool that succeeded for a zero-knowledge user opened no sealed field (the server
+        has no key to open it with), so its result holds nothing sealed to protect.
+        """
+        try:
+            key = await self._vault.key_for(user_id, create=True)
+        except ZeroKnowledgeUserError:
+            return text
+        return encrypt_text(key, text)
+
+    async def open_record(self, user_id: str, value: str) -> str:
+        """The text seal_record sealed (a value it kept as it is comes back unchanged)."""
+        if not value.startswith(PREFIX):
+            return value
+        return decrypt_text(await self._vault.key_for(user_id), value)
+
     async def open(
         self, entity: str, author_id: str, values: Mapping[str, Any], *, where: str = ""
     ) -> dict[str, Any]:
@@ -159,8 +188,17 @@ def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
 
 
-def _unb64(text: str) -> bytes:
+def _unb64(text: str, part: str) -> bytes:
+    """Decode one part; only the canonical encoding `btoa` writes is accepted."""
     try:
-        return base64.b64decode(text, validate=True)
+        data = base64.b64decode(text, validate=True)
     except (binascii.Error, ValueError):
-        raise MalformedCiphertextError("encrypted value is not valid base64") from None
+        raise MalformedCiphertextError(
+            f"the {part} of the encrypted value is not valid base64"
+        ) from None
+    if _b64(data) != text:
+        raise MalformedCiphertextError(
+            f"the {part} of the encrypted value is not canonical base64 "
+            "(padded to a multiple of 4, no whitespace, standard alphabet, zero trailing bits)"
+        )
+    return data

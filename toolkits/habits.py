@@ -7,12 +7,15 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from planner.tools import AnyToolSpec, ToolContext, ToolSpec
-from toolkits.errors import ToolkitError
+from planner.tools import ToolContext
+from toolkits.errors import NothingToUpdateError
 from toolkits.models import ToolModel, require_datetime
-from toolkits.store import Store
+from toolkits.scope import ScopedSession
+from toolkits.toolkit import Toolkit, once, tool_method
 
 Cadence = Literal["daily", "weekly", "monthly"]
+ENTITY = "habits"
+UPDATABLE = ("name", "description", "cadence", "target")
 
 
 class HabitOut(ToolModel):
@@ -77,70 +80,56 @@ def habit_out(row: dict[str, Any]) -> HabitOut:
     )
 
 
-def specs(store: Store) -> list[AnyToolSpec]:
-    """The habits tools."""
+class HabitsTools(Toolkit):
+    """The habits tools (habits are not sealed: nothing in them is private text)."""
 
-    async def create(ctx: ToolContext, inp: HabitsCreateInput) -> HabitOut:
-        async with store.scoped(ctx) as s:
-            row = await s.create("habits", inp.model_dump(by_alias=False))
-        return habit_out(row)
+    @tool_method(
+        "habits.create",
+        "Create a habit to track in the active space (name, cadence, target).",
+        policy_hint="write",
+    )
+    @once
+    async def create(self, s: ScopedSession, inp: HabitsCreateInput) -> HabitOut:
+        """Insert the habit."""
+        return habit_out(await s.create(ENTITY, inp.model_dump(by_alias=False)))
 
-    async def update(ctx: ToolContext, inp: HabitsUpdateInput) -> HabitOut:
+    @tool_method(
+        "habits.update",
+        "Change a habit's name, description, cadence or target by its id.",
+        policy_hint="write",
+        idempotent=True,
+    )
+    @once
+    async def update(self, s: ScopedSession, inp: HabitsUpdateInput) -> HabitOut:
+        """Write the fields the call names; a null description clears it."""
         changes = inp.model_dump(by_alias=False, exclude={"habit_id"}, exclude_unset=True)
         changes = {k: v for k, v in changes.items() if v is not None or k == "description"}
         if not changes:
-            raise ToolkitError(
-                "nothing to update: give at least one of name, description, cadence, target"
-            )
-        async with store.scoped(ctx) as s:
-            await s.require("habits", inp.habit_id, "habit")
-            return habit_out(await s.update("habits", inp.habit_id, changes))
+            raise NothingToUpdateError(UPDATABLE)
+        await s.require(ENTITY, inp.habit_id, "habit")
+        return habit_out(await s.update(ENTITY, inp.habit_id, changes))
 
-    async def archive(ctx: ToolContext, inp: HabitIdInput) -> HabitOut:
-        async with store.scoped(ctx) as s:
-            await s.require("habits", inp.habit_id, "habit")
-            return habit_out(await s.update("habits", inp.habit_id, {"archived": True}))
+    @tool_method(
+        "habits.archive",
+        "Archive a habit by its id: it stops showing in habits.list.",
+        policy_hint="write",
+        idempotent=True,
+    )
+    @once
+    async def archive(self, s: ScopedSession, inp: HabitIdInput) -> HabitOut:
+        """Set the archived flag."""
+        await s.require(ENTITY, inp.habit_id, "habit")
+        return habit_out(await s.update(ENTITY, inp.habit_id, {"archived": True}))
 
-    async def list_habits(ctx: ToolContext, inp: HabitsListInput) -> HabitsListOutput:
-        async with store.scoped(ctx) as s:
-            rows = await s.select("habits")
+    @tool_method(
+        "habits.list",
+        "List the habits of the active space (archived ones only on request).",
+        policy_hint="read",
+    )
+    async def list_habits(self, ctx: ToolContext, inp: HabitsListInput) -> HabitsListOutput:
+        """Visible habits of the active space, oldest first."""
+        async with self.store.scoped(ctx) as s:
+            rows = await s.select(ENTITY)
         return HabitsListOutput(
             habits=[habit_out(r) for r in rows if inp.include_archived or not r["archived"]]
         )
-
-    return [
-        ToolSpec(
-            name="habits.create",
-            description="Create a habit to track in the active space (name, cadence, target).",
-            input_model=HabitsCreateInput,
-            output_model=HabitOut,
-            handler=create,
-            policy_hint="write",
-        ),
-        ToolSpec(
-            name="habits.update",
-            description="Change a habit's name, description, cadence or target by its id.",
-            input_model=HabitsUpdateInput,
-            output_model=HabitOut,
-            handler=update,
-            policy_hint="write",
-            idempotent=True,
-        ),
-        ToolSpec(
-            name="habits.archive",
-            description="Archive a habit by its id: it stops showing in habits.list.",
-            input_model=HabitIdInput,
-            output_model=HabitOut,
-            handler=archive,
-            policy_hint="write",
-            idempotent=True,
-        ),
-        ToolSpec(
-            name="habits.list",
-            description="List the habits of the active space (archived ones only on request).",
-            input_model=HabitsListInput,
-            output_model=HabitsListOutput,
-            handler=list_habits,
-            policy_hint="read",
-        ),
-    ]

@@ -34,11 +34,6 @@ class GeneratedImage:
     data: bytes
     mime: str
 
-    @property
-    def extension(self) -> str:
-        """The file extension for this image's format."""
-        return {v: k for k, v in MIME_BY_FORMAT.items()}.get(self.mime, "png")
-
 
 def make_image_client(
     *, api_key: str, base_url: str | None = None, timeout_s: float = 120.0

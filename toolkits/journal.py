@@ -6,10 +6,9 @@ from datetime import date, datetime
 
 from pydantic import Field
 
-from planner.tools import AnyToolSpec, ToolContext, ToolSpec
-from toolkits.crypto import FieldCipher
 from toolkits.models import ToolModel, require_datetime
-from toolkits.store import Store
+from toolkits.scope import ScopedSession
+from toolkits.toolkit import Toolkit, once, tool_method
 
 ENTITY = "journal"
 
@@ -31,32 +30,23 @@ class JournalEntryOut(ToolModel):
     created_at: datetime
 
 
-def specs(store: Store, cipher: FieldCipher) -> list[AnyToolSpec]:
-    """The journal tools."""
+class JournalTools(Toolkit):
+    """The journal tool: entries sealed at rest."""
 
-    async def add(ctx: ToolContext, inp: JournalAddInput) -> JournalEntryOut:
-        sealed = await cipher.seal(ENTITY, ctx.user_id, {"content": inp.content})
-        async with store.scoped(ctx) as s:
-            day = inp.entry_date or require_datetime(s.now()).date()
-            row = await s.create(
-                ENTITY, {**sealed, "mood": inp.mood, "entry_date": day.isoformat()}
-            )
+    @tool_method(
+        "journal.add",
+        "Add a journal entry to the active space: free text, an optional mood and date.",
+        policy_hint="write",
+    )
+    @once
+    async def add(self, s: ScopedSession, inp: JournalAddInput) -> JournalEntryOut:
+        """Seal the content and insert the entry, dated today (UTC) unless a date is given."""
+        sealed = await self.cipher.seal(ENTITY, s.user_id, {"content": inp.content})
+        day = inp.entry_date or require_datetime(s.now()).date()
+        row = await s.create(ENTITY, {**sealed, "mood": inp.mood, "entry_date": day.isoformat()})
         return JournalEntryOut(
             id=row["id"],
             entry_date=day,
             mood=inp.mood,
             created_at=require_datetime(row["created_at"]),
         )
-
-    return [
-        ToolSpec(
-            name="journal.add",
-            description=(
-                "Add a journal entry to the active space: free text, an optional mood and date."
-            ),
-            input_model=JournalAddInput,
-            output_model=JournalEntryOut,
-            handler=add,
-            policy_hint="write",
-        )
-    ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import binascii
 import fcntl
 import json
 import os
@@ -11,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
 
-from toolkits.errors import MissingKeyError, ZeroKnowledgeUserError
+from toolkits.errors import KeystoreError, MissingKeyError, ZeroKnowledgeUserError
 
 KEY_BYTES = 32
 DEFAULT_KEYSTORE = Path("var/keystore.json")
@@ -57,7 +58,7 @@ class LocalKeyVault:
             if user_id in data["zeroKnowledge"]:
                 raise ZeroKnowledgeUserError(user_id)
             if user_id in data["keys"]:
-                created["key"] = base64.b64decode(data["keys"][user_id])
+                created["key"] = self._stored_key(data["keys"][user_id], user_id)
                 return False
             if not create:
                 raise MissingKeyError(f"no encryption key is stored for user {user_id!r}")
@@ -82,12 +83,32 @@ class LocalKeyVault:
             os.close(fd)
 
     def _read(self) -> dict[str, Any]:
+        """The keystore's data; a file that is not a keystore is a KeystoreError naming it."""
         if not self.path.exists():
             return {"version": 1, "keys": {}, "zeroKnowledge": []}
-        data: dict[str, Any] = json.loads(self.path.read_text(encoding="utf-8"))
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise KeystoreError(self.path, f"not a JSON keystore ({exc})") from None
+        if not isinstance(data, dict):
+            raise KeystoreError(self.path, "a keystore is a JSON object")
         data.setdefault("keys", {})
         data.setdefault("zeroKnowledge", [])
+        if not isinstance(data["keys"], dict) or not isinstance(data["zeroKnowledge"], list):
+            raise KeystoreError(self.path, "'keys' must be an object, 'zeroKnowledge' a list")
         return data
+
+    def _stored_key(self, text: object, user_id: str) -> bytes:
+        """A key as the keystore holds it: base64 of 32 bytes, or KeystoreError."""
+        try:
+            key = base64.b64decode(str(text), validate=True)
+        except (binascii.Error, ValueError):
+            key = b""
+        if len(key) != KEY_BYTES:
+            raise KeystoreError(
+                self.path, f"keys.{user_id}: not the base64 of a {KEY_BYTES}-byte key"
+            )
+        return key
 
     def _write(self, data: dict[str, Any]) -> None:
         tmp = self.path.with_name(self.path.name + ".tmp")

@@ -8,12 +8,11 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-import anyio
 from openai import AsyncOpenAI
 from pydantic import Field
 
-from planner.tools import AnyToolSpec, ToolContext, ToolSpec
-from toolkits import media
+from planner.tools import ToolContext
+from toolkits import credits, media
 from toolkits.crypto import FieldCipher
 from toolkits.errors import ImageGenerationError, NotFoundError
 from toolkits.images import (
@@ -24,10 +23,14 @@ from toolkits.images import (
     Size,
     edit_with_references,
 )
+from toolkits.ledger import Hold
 from toolkits.models import ToolModel, require_datetime
+from toolkits.scope import ScopedSession
 from toolkits.store import Store
+from toolkits.toolkit import Toolkit, once, tool_method
 
 ENTITY = media.ENTITY
+GENERATE = "me.generateWithReference"
 CREDITS_PER_IMAGE: Mapping[Quality, int] = MappingProxyType({"low": 3, "medium": 10, "high": 25})
 KIND_PATTERN = r"^[a-z][a-z0-9_-]{0,31}$"
 
@@ -94,20 +97,34 @@ class GenerateOutput(ToolModel):
     credits_remaining: int
 
 
-def specs(
-    store: Store,
-    cipher: FieldCipher,
-    *,
-    media_dir: Path,
-    image_client: AsyncOpenAI | None,
-    image_model: str = DEFAULT_IMAGE_MODEL,
-) -> list[AnyToolSpec]:
-    """The me-image tools."""
+class MeTools(Toolkit):
+    """The me-image tools: reference images per space, and generation from them for credits."""
 
+    def __init__(
+        self,
+        store: Store,
+        cipher: FieldCipher,
+        *,
+        media_dir: Path,
+        image_client: AsyncOpenAI | None,
+        image_model: str = DEFAULT_IMAGE_MODEL,
+    ) -> None:
+        super().__init__(store, cipher)
+        self.media_dir = media_dir
+        self.image_client = image_client
+        self.image_model = image_model
+
+    @tool_method(
+        "me.listReferenceImages",
+        "List your reference images (usable as AI references) in the active space only: "
+        "media ids, kind (face, body, ...) and the primary slot each holds.",
+        policy_hint="read",
+    )
     async def list_reference_images(
-        ctx: ToolContext, inp: ListReferenceImagesInput
+        self, ctx: ToolContext, inp: ListReferenceImagesInput
     ) -> ListReferenceImagesOutput:
-        async with store.scoped(ctx) as s:
+        """The caller's reference images in the active space, optionally of one kind."""
+        async with self.store.scoped(ctx) as s:
             c = s.table(ENTITY).c
             where = [c.author_id == ctx.user_id, c.ai_reference.is_(True)]
             if inp.kind is not None:
@@ -126,21 +143,45 @@ def specs(
             ]
         )
 
-    async def set_primary(ctx: ToolContext, inp: SetPrimaryInput) -> SetPrimaryOutput:
-        async with store.scoped(ctx) as s:
-            previous = await media.set_primary(s, inp.media_id, inp.slot)
+    @tool_method(
+        "me.setPrimary",
+        "Make one of your images the primary one for a slot (e.g. face) in the active "
+        "space; the image that held the slot there loses it. Other spaces are untouched.",
+        policy_hint="write",
+        idempotent=True,
+    )
+    @once
+    async def set_primary(self, s: ScopedSession, inp: SetPrimaryInput) -> SetPrimaryOutput:
+        """Move the slot to this image in the active space."""
+        previous = await media.set_primary(s, inp.media_id, inp.slot)
         return SetPrimaryOutput(media_id=inp.media_id, slot=inp.slot, previous_media_id=previous)
 
-    async def generate(ctx: ToolContext, inp: GenerateInput) -> GenerateOutput:
-        if image_client is None:
+    @tool_method(
+        GENERATE,
+        "Generate images from a prompt and your reference images (media ids from "
+        "me.listReferenceImages, active space only). Costs credits per image: low 3, "
+        "medium 10, high 25; refused when your balance is short, and nothing is charged "
+        "if generation fails. Returns the new media ids and file paths.",
+        policy_hint="write",
+        timeout_s=180.0,
+    )
+    async def generate(self, ctx: ToolContext, inp: GenerateInput) -> GenerateOutput:
+        """Hold the price, call the image API, then store the images and settle: once per call.
+
+        A re-run of the same call (a durable step after a crash) is never charged twice and
+        never stores a second set of images; it gets the recorded result when there is one.
+        """
+        if self.image_client is None:
             raise ImageGenerationError("image generation is not configured on this server")
-        references = await load_references(ctx, inp.reference_media_ids)
+        references = await self.load_references(ctx, inp.reference_media_ids)
         price = CREDITS_PER_IMAGE[inp.quality]
-        await store.debit_credits(ctx.user_id, price * inp.n)
+        held = await self.ledger.hold(ctx, GENERATE, inp, price * inp.n, GenerateOutput)
+        if held.done is not None:
+            return held.done
         try:
             images = await edit_with_references(
-                image_client,
-                model=image_model,
+                self.image_client,
+                model=self.image_model,
                 prompt=inp.prompt,
                 references=references,
                 n=inp.n,
@@ -148,97 +189,74 @@ def specs(
                 size=inp.size,
             )
             images = images[: inp.n]
-            stored = await store_outputs(ctx, images)
+            return await self.store_outputs(ctx, held, price * (inp.n - len(images)), images)
         except BaseException:
-            with anyio.CancelScope(shield=True):
-                await store.grant_credits(ctx.user_id, price * inp.n)
+            await self.ledger.release(ctx, held)
             raise
-        unused = price * (inp.n - len(images))
-        remaining = (
-            await store.grant_credits(ctx.user_id, unused)
-            if unused
-            else await store.credits(ctx.user_id)
-        )
-        return GenerateOutput(
-            images=stored, credits_charged=price * len(images), credits_remaining=remaining
-        )
 
-    async def load_references(ctx: ToolContext, media_ids: list[str]) -> list[ReferenceImage]:
+    async def load_references(self, ctx: ToolContext, media_ids: list[str]) -> list[ReferenceImage]:
         """The caller's images in the active space, read from disk; refuses anything else."""
-        async with store.scoped(ctx) as s:
+        async with self.store.scoped(ctx) as s:
             s.require_writer()
             rows = [await media.own_image(s, m) for m in dict.fromkeys(media_ids)]
         refs: list[ReferenceImage] = []
         for row in rows:
-            path = media.resolve(media_dir, row["path"])
+            path = media.resolve(self.media_dir, row["path"])
             if not path.is_file():
                 raise NotFoundError("image file for media", row["id"])
             refs.append(ReferenceImage(path.name, path.read_bytes(), row["mime"]))
         return refs
 
-    async def store_outputs(ctx: ToolContext, images: list[GeneratedImage]) -> list[GeneratedOut]:
-        """Write every output file and media row in one transaction (nothing to decrypt, so
-        zero-knowledge users can generate too)."""
+    async def store_outputs(
+        self,
+        ctx: ToolContext,
+        held: Hold[GenerateOutput],
+        refund: int,
+        images: list[GeneratedImage],
+    ) -> GenerateOutput:
+        """Every output file and media row, the refund and the record in one transaction;
+        the files are removed again when it does not commit."""
         rows: list[dict[str, Any]] = []
+        charged = held.credits - refund
         try:
-            async with store.scoped(ctx) as s:
-                for img in images:
-                    row = await media.add_image(
-                        s,
-                        cipher,
-                        media_dir,
-                        img.data,
-                        mime=img.mime,
-                        kind="generated",
-                        ai_reference=False,
-                        source="generated",
-                    )
-                    rows.append(row)
+            return await self.ledger.settle(
+                ctx,
+                held,
+                refund,
+                GenerateOutput,
+                lambda s: self.add_outputs(s, images, charged, rows),
+            )
         except BaseException:
             for row in rows:
-                media.resolve(media_dir, row["path"]).unlink(missing_ok=True)
+                media.resolve(self.media_dir, row["path"]).unlink(missing_ok=True)
             raise
-        return [
-            GeneratedOut(media_id=r["id"], path=str(media.resolve(media_dir, r["path"])))
-            for r in rows
-        ]
 
-    return [
-        ToolSpec(
-            name="me.listReferenceImages",
-            description=(
-                "List your reference images (usable as AI references) in the active space only: "
-                "media ids, kind (face, body, ...) and the primary slot each holds."
-            ),
-            input_model=ListReferenceImagesInput,
-            output_model=ListReferenceImagesOutput,
-            handler=list_reference_images,
-            policy_hint="read",
-        ),
-        ToolSpec(
-            name="me.setPrimary",
-            description=(
-                "Make one of your images the primary one for a slot (e.g. face) in the active "
-                "space; the image that held the slot there loses it. Other spaces are untouched."
-            ),
-            input_model=SetPrimaryInput,
-            output_model=SetPrimaryOutput,
-            handler=set_primary,
-            policy_hint="write",
-            idempotent=True,
-        ),
-        ToolSpec(
-            name="me.generateWithReference",
-            description=(
-                "Generate images from a prompt and your reference images (media ids from "
-                "me.listReferenceImages, active space only). Costs credits per image: low 3, "
-                "medium 10, high 25; refused when your balance is short, and nothing is charged "
-                "if generation fails. Returns the new media ids and file paths."
-            ),
-            input_model=GenerateInput,
-            output_model=GenerateOutput,
-            handler=generate,
-            policy_hint="write",
-            timeout_s=180.0,
-        ),
-    ]
+    async def add_outputs(
+        self,
+        s: ScopedSession,
+        images: list[GeneratedImage],
+        charged: int,
+        rows: list[dict[str, Any]],
+    ) -> GenerateOutput:
+        """Add each image as a generated me-image (nothing to seal: zero-knowledge users can
+        generate too), appending its row to `rows` as it goes."""
+        for img in images:
+            row = await media.add_image(
+                s,
+                self.cipher,
+                self.media_dir,
+                img.data,
+                mime=img.mime,
+                kind="generated",
+                ai_reference=False,
+                source="generated",
+            )
+            rows.append(row)
+        return GenerateOutput(
+            images=[
+                GeneratedOut(media_id=r["id"], path=str(media.resolve(self.media_dir, r["path"])))
+                for r in rows
+            ],
+            credits_charged=charged,
+            credits_remaining=await credits.balance(s.connection, s.user_id),
+        )

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from toolkits.crypto import FieldCipher
-from toolkits.errors import NotFoundError, ToolkitError
+from toolkits.errors import InvalidFieldError, NotFoundError, UnsupportedMediaError
 from toolkits.scope import ScopedSession
 
 ENTITY = "me_images"
@@ -27,7 +27,7 @@ def guess_mime(path: Path) -> str:
     """The image MIME type of a file, by its extension."""
     mime, _ = mimetypes.guess_type(path.name)
     if mime is None or not mime.startswith("image/"):
-        raise ToolkitError(f"{path.name}: not a recognised image file type")
+        raise UnsupportedMediaError(path)
     return mime
 
 
@@ -96,7 +96,7 @@ async def own_image(s: ScopedSession, media_id: str) -> dict[str, Any]:
 async def set_primary(s: ScopedSession, media_id: str, slot: str) -> str | None:
     """Make the image the holder of `slot`; clears the previous holder in this space only."""
     if not SLOT_RE.match(slot):
-        raise ToolkitError(f"slot {slot!r} must match {SLOT_RE.pattern}")
+        raise InvalidFieldError("slot", f"{slot!r} must match {SLOT_RE.pattern}")
     await own_image(s, media_id)
     table_c = s.table(ENTITY).c
     holders = await s.select(ENTITY, table_c.author_id == s.user_id, table_c.primary_slot == slot)

@@ -100,5 +100,10 @@ async def _v1_to_v2(conn: AsyncConnection, now: int) -> None:
     await conn.execute(sa.text("ALTER TABLE me_images_v2 RENAME TO me_images"))
 
 
-STEPS: Mapping[int, Step] = MappingProxyType({1: _v1_to_v2})
+async def _v2_to_v3(conn: AsyncConnection, _now: int) -> None:
+    """Add the call ledger (effectively-once write tools); nothing else changes."""
+    await conn.run_sync(lambda c: schema.tool_calls.create(c, checkfirst=True))
+
+
+STEPS: Mapping[int, Step] = MappingProxyType({1: _v1_to_v2, 2: _v2_to_v3})
 """Migration steps by the version they start from."""

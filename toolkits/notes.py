@@ -6,10 +6,10 @@ from datetime import datetime
 
 from pydantic import Field
 
-from planner.tools import AnyToolSpec, ToolContext, ToolSpec
-from toolkits.crypto import FieldCipher
+from planner.tools import ToolContext
 from toolkits.models import ToolModel, require_datetime
-from toolkits.store import Store
+from toolkits.scope import ScopedSession
+from toolkits.toolkit import Toolkit, once, tool_method
 
 ENTITY = "notes"
 SNIPPET_CHARS = 160
@@ -61,26 +61,37 @@ def snippet(content: str, word: str) -> str:
     return ("…" if start else "") + text + ("…" if start + SNIPPET_CHARS < len(content) else "")
 
 
-def specs(store: Store, cipher: FieldCipher) -> list[AnyToolSpec]:
-    """The notes tools."""
+class NotesTools(Toolkit):
+    """The notes tools: title and content sealed at rest, searched after opening."""
 
-    async def create(ctx: ToolContext, inp: NotesCreateInput) -> NoteCreated:
-        sealed = await cipher.seal(
-            ENTITY, ctx.user_id, {"title": inp.title, "content": inp.content}
-        )
-        async with store.scoped(ctx) as s:
-            row = await s.create(ENTITY, sealed)
+    @tool_method(
+        "notes.create",
+        "Create a note (title and content) in the active space.",
+        policy_hint="write",
+    )
+    @once
+    async def create(self, s: ScopedSession, inp: NotesCreateInput) -> NoteCreated:
+        """Seal the title and content, then insert the note."""
+        plain = {"title": inp.title, "content": inp.content}
+        row = await s.create(ENTITY, await self.cipher.seal(ENTITY, s.user_id, plain))
         return NoteCreated(
             id=row["id"], title=inp.title, created_at=require_datetime(row["created_at"])
         )
 
-    async def search(ctx: ToolContext, inp: NotesSearchInput) -> NotesSearchOutput:
-        async with store.scoped(ctx) as s:
+    @tool_method(
+        "notes.search",
+        "Search the notes of the active space: a note matches when every word of the "
+        "query appears in its title or content (case-insensitive). Newest first.",
+        policy_hint="read",
+    )
+    async def search(self, ctx: ToolContext, inp: NotesSearchInput) -> NotesSearchOutput:
+        """Open every visible note and keep those holding every word of the query."""
+        async with self.store.scoped(ctx) as s:
             rows = await s.select(ENTITY)
         words = inp.query.lower().split()
         matches: list[NoteMatch] = []
         for row in reversed(rows):
-            plain = await cipher.open(ENTITY, row["author_id"], row, where=f"note {row['id']}")
+            plain = await self.cipher.open(ENTITY, row["author_id"], row, where=f"note {row['id']}")
             haystack = f"{plain['title']}\n{plain['content']}".lower()
             if all(w in haystack for w in words):
                 matches.append(
@@ -92,25 +103,3 @@ def specs(store: Store, cipher: FieldCipher) -> list[AnyToolSpec]:
                     )
                 )
         return NotesSearchOutput(matches=matches[: inp.limit], searched=len(rows))
-
-    return [
-        ToolSpec(
-            name="notes.create",
-            description="Create a note (title and content) in the active space.",
-            input_model=NotesCreateInput,
-            output_model=NoteCreated,
-            handler=create,
-            policy_hint="write",
-        ),
-        ToolSpec(
-            name="notes.search",
-            description=(
-                "Search the notes of the active space: a note matches when every word of the "
-                "query appears in its title or content (case-insensitive). Newest first."
-            ),
-            input_model=NotesSearchInput,
-            output_model=NotesSearchOutput,
-            handler=search,
-            policy_hint="read",
-        ),
-    ]

@@ -1,4 +1,4 @@
-"""The store's tables (schema version 2) and the registry of synced entities."""
+"""The store's tables (schema version 3) and the registry of synced entities."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 import sqlalchemy as sa
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 SpaceType = Literal["personal", "brand", "club", "family", "team", "practice"]
 SPACE_TYPES: tuple[SpaceType, ...] = ("personal", "brand", "club", "family", "team", "practice")
@@ -63,6 +63,22 @@ memberships = sa.Table(
     sa.Column("created_at", sa.BigInteger, nullable=False),
     sa.Index("ix_memberships_user", "user_id"),
 )
+
+tool_calls = sa.Table(
+    "tool_calls",
+    metadata,
+    sa.Column("user_id", sa.Text, primary_key=True),
+    sa.Column("run_id", sa.Text, primary_key=True),
+    sa.Column("call_id", sa.Text, primary_key=True),
+    sa.Column("tool", sa.Text, nullable=False),
+    sa.Column("input_digest", sa.Text, nullable=False),
+    sa.Column("result", sa.Text, nullable=True),
+    sa.Column("held_credits", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("created_at", sa.BigInteger, nullable=False),
+    sa.Column("completed_at", sa.BigInteger, nullable=True),
+)
+"""The call ledger: one row per executed write call, its result recorded with its effect
+(NULL while a call holding credits waits for its effect; sealed under the user's key)."""
 
 
 def _synced(name: str, *columns: sa.Column[Any]) -> sa.Table:

@@ -10,7 +10,12 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from toolkits.crypto import ENCRYPTED_FIELDS, is_ciphertext
-from toolkits.errors import InvalidChangeError, NotFoundError, PermissionDeniedError
+from toolkits.errors import (
+    InvalidChangeError,
+    NotFoundError,
+    PermissionDeniedError,
+    UnknownEntityError,
+)
 from toolkits.schema import ENTITIES, WRITER_ROLES, Entity, Visibility
 from toolkits.sequence import next_seq
 from toolkits.sync import (
@@ -57,6 +62,11 @@ class ScopedSession:
     def default_visibility(self) -> Visibility:
         """Private in a personal space, shared with the members elsewhere."""
         return "private" if self.space_type == "personal" else "space"
+
+    @property
+    def connection(self) -> AsyncConnection:
+        """The transaction's connection, for store tables outside the space scope (the ledger)."""
+        return self._conn
 
     def now(self) -> int:
         """The store clock, in ms."""
@@ -145,7 +155,7 @@ class ScopedSession:
     async def apply(self, change: Change) -> ChangeOutcome:
         """Merge one pushed change field by field (LWW); unknown rows are created."""
         self.require_writer()
-        ent = _entity(change.entity, error=InvalidChangeError)
+        ent = _entity(change.entity)
         _check_fields(
             ent, {k: f.value for k, f in change.fields.items()}, encrypted_must_be_sealed=True
         )
@@ -250,11 +260,12 @@ class ScopedSession:
         return merged.accepted, merged.rejected
 
 
-def _entity(name: str, error: type[Exception] = KeyError) -> Entity:
+def _entity(name: str) -> Entity:
+    """The synced entity called `name`, or UnknownEntityError."""
     try:
         return ENTITIES[name]
     except KeyError:
-        raise error(f"unknown entity {name!r}; one of {', '.join(ENTITIES)}") from None
+        raise UnknownEntityError(name, tuple(ENTITIES)) from None
 
 
 def _row(mapping: sa.RowMapping) -> Row:
@@ -283,6 +294,6 @@ def _check_fields(
                 f"{ent.name}.{name} must be {expected.__name__}, got {type(value).__name__}"
             )
         if name == "visibility" and value not in VISIBILITIES:
-            raise InvalidChangeError("visibility must be 'private' or 'space'")
+            raise InvalidChangeError(f"{ent.name}.visibility must be 'private' or 'space'")
         if encrypted_must_be_sealed and name in sealed and not is_ciphertext(value):
             raise InvalidChangeError(f"{ent.name}.{name} must be sent encrypted (enc:1:...)")

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from planner.tools import AnyToolSpec, ToolContext, ToolSpec
+from planner.tools import ToolContext
 from toolkits.models import NoInput, ToolModel
-from toolkits.store import Store
 from toolkits.tenancy import resolve_space_id
+from toolkits.toolkit import Toolkit, tool_method
 
 
 class SpaceOut(ToolModel):
@@ -25,12 +25,20 @@ class SpacesListOutput(ToolModel):
     spaces: list[SpaceOut]
 
 
-def specs(store: Store) -> list[AnyToolSpec]:
-    """The spaces tools."""
+class SpacesTools(Toolkit):
+    """The spaces tool: which spaces the caller belongs to, and which one is active."""
 
-    async def list_spaces(ctx: ToolContext, _inp: NoInput) -> SpacesListOutput:
+    @tool_method(
+        "spaces.list",
+        "List the spaces you belong to (personal, brand, club, family, team, practice) "
+        "with your role in each. Every other tool acts only on the active space; "
+        "data in your other spaces is invisible to it.",
+        policy_hint="read",
+    )
+    async def list_spaces(self, ctx: ToolContext, _inp: NoInput) -> SpacesListOutput:
+        """The caller's memberships, the active space marked."""
         active = resolve_space_id(ctx.user_id, ctx.space_id)
-        found = await store.spaces_of(ctx.user_id)
+        found = await self.store.spaces_of(ctx.user_id)
         return SpacesListOutput(
             active_space_id=active,
             spaces=[
@@ -44,18 +52,3 @@ def specs(store: Store) -> list[AnyToolSpec]:
                 for m in found
             ],
         )
-
-    return [
-        ToolSpec(
-            name="spaces.list",
-            description=(
-                "List the spaces you belong to (personal, brand, club, family, team, practice) "
-                "with your role in each. Every other tool acts only on the active space; "
-                "data in your other spaces is invisible to it."
-            ),
-            input_model=NoInput,
-            output_model=SpacesListOutput,
-            handler=list_spaces,
-            policy_hint="read",
-        )
-    ]

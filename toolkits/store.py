@@ -19,7 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 
 from planner.tools import ToolContext
 from toolkits import tenancy
-from toolkits.errors import InsufficientCreditsError, NotAMemberError, StoreError, ToolkitError
+from toolkits.credits import balance, grant
+from toolkits.errors import NotAMemberError, StoreError
 from toolkits.migrations import migrate
 from toolkits.schema import users
 from toolkits.scope import Clock, ScopedSession
@@ -124,47 +125,16 @@ class Store:
             rows = await conn.execute(sa.select(users).order_by(users.c.id))
             return [User(r.id, r.credits, r.is_admin) for r in rows]
 
-    async def set_admin(self, user_id: str, is_admin: bool = True) -> None:
-        """Grant or revoke the admin flag."""
-        async with self.transaction() as conn:
-            await tenancy.ensure_user(conn, user_id, self.clock())
-            await conn.execute(
-                sa.update(users).where(users.c.id == user_id).values(is_admin=is_admin)
-            )
-
     async def credits(self, user_id: str) -> int:
         """The user's credit balance (0 for an unknown user)."""
         async with self.transaction() as conn:
-            value = await conn.scalar(sa.select(users.c.credits).where(users.c.id == user_id))
-        return int(value or 0)
+            return await balance(conn, user_id)
 
     async def grant_credits(self, user_id: str, amount: int) -> int:
         """Add credits to the user's balance; returns the new balance."""
-        if amount < 0:
-            raise ToolkitError("a grant must not be negative")
         async with self.transaction() as conn:
             await tenancy.ensure_user(conn, user_id, self.clock())
-            result = await conn.execute(
-                sa.update(users)
-                .where(users.c.id == user_id)
-                .values(credits=users.c.credits + amount)
-                .returning(users.c.credits)
-            )
-            return int(result.scalar_one())
-
-    async def debit_credits(self, user_id: str, amount: int) -> int:
-        """Take `amount` credits atomically, or raise InsufficientCreditsError taking none."""
-        async with self.transaction() as conn:
-            result = await conn.execute(
-                sa.update(users)
-                .where(users.c.id == user_id, users.c.credits >= amount)
-                .values(credits=users.c.credits - amount)
-                .returning(users.c.credits)
-            )
-            balance = result.scalar_one_or_none()
-        if balance is None:
-            raise InsufficientCreditsError(amount, await self.credits(user_id))
-        return int(balance)
+            return await grant(conn, user_id, amount)
 
     async def push(self, ctx: ToolContext, changes: Sequence[Change]) -> PushResult:
         """Merge client changes into ctx's space, field by field, last writer wins; atomic."""

@@ -10,7 +10,12 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from toolkits.errors import PermissionDeniedError, ToolkitError
+from toolkits.errors import (
+    InvalidFieldError,
+    PermissionDeniedError,
+    SpaceExistsError,
+    UnknownSpaceError,
+)
 from toolkits.schema import ROLES, SPACE_TYPES, memberships, spaces, users
 
 PERSONAL_ALIAS = "personal"
@@ -56,7 +61,7 @@ async def insert_ignore(conn: AsyncConnection, table: sa.Table, values: dict[str
 async def ensure_user(conn: AsyncConnection, user_id: str, now: int) -> None:
     """Create the user row if absent."""
     if not user_id:
-        raise ToolkitError("a user id is required")
+        raise InvalidFieldError("user_id", "a user id is required")
     await insert_ignore(conn, users, {"id": user_id, "created_at": now})
 
 
@@ -93,9 +98,11 @@ async def create_space(
 ) -> Space:
     """Create a shared space owned by `owner_id` (personal spaces are created on first use)."""
     if space_type not in SPACE_TYPES:
-        raise ToolkitError(f"unknown space type {space_type!r}; one of {', '.join(SPACE_TYPES)}")
+        raise InvalidFieldError(
+            "type", f"unknown space type {space_type!r}; one of {', '.join(SPACE_TYPES)}"
+        )
     if space_type == "personal":
-        raise ToolkitError("personal spaces are created automatically, one per user")
+        raise InvalidFieldError("type", "personal spaces are created automatically, one per user")
     await ensure_user(conn, owner_id, now)
     space = Space(space_id or f"{space_type}:{uuid.uuid4().hex[:12]}", space_type, name, owner_id)
     inserted = await insert_ignore(
@@ -104,7 +111,7 @@ async def create_space(
         {"id": space.id, "type": space_type, "name": name, "owner_id": owner_id, "created_at": now},
     )
     if not inserted:
-        raise ToolkitError(f"space {space.id!r} already exists")
+        raise SpaceExistsError(space.id)
     await add_member(conn, space.id, owner_id, "owner", now)
     return space
 
@@ -114,12 +121,14 @@ async def add_member(
 ) -> Membership:
     """Add the user to the space with `role`, or change the role of an existing member."""
     if role not in ROLES:
-        raise ToolkitError(f"unknown role {role!r}; one of {', '.join(ROLES)}")
+        raise InvalidFieldError("role", f"unknown role {role!r}; one of {', '.join(ROLES)}")
     space = await get_space(conn, space_id)
     if space is None:
-        raise ToolkitError(f"space {space_id!r} does not exist")
+        raise UnknownSpaceError(space_id)
     if space.type == "personal" and user_id != space.owner_id:
-        raise PermissionDeniedError("a personal space has exactly one member, its owner")
+        raise PermissionDeniedError(
+            f"space {space_id!r} is personal: it has exactly one member, its owner"
+        )
     await ensure_user(conn, user_id, now)
     values = {"space_id": space_id, "user_id": user_id, "role": role, "created_at": now}
     if not await insert_ignore(conn, memberships, values):

@@ -7,10 +7,10 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from planner.tools import AnyToolSpec, ToolContext, ToolSpec
-from toolkits.crypto import FieldCipher
+from planner.tools import ToolContext
 from toolkits.models import ToolModel, require_datetime, to_datetime
-from toolkits.store import Store
+from toolkits.scope import ScopedSession
+from toolkits.toolkit import Toolkit, once, tool_method
 
 Priority = Literal["low", "normal", "high"]
 ENTITY = "todo"
@@ -63,11 +63,12 @@ class TodoDeleteOutput(ToolModel):
     deleted_id: str
 
 
-def specs(store: Store, cipher: FieldCipher) -> list[AnyToolSpec]:
-    """The to-do tools."""
+class TodoTools(Toolkit):
+    """The to-do tools: titles and descriptions sealed at rest under the author's key."""
 
-    async def todo_out(row: dict[str, Any]) -> TodoOut:
-        plain = await cipher.open(ENTITY, row["author_id"], row, where=f"todo {row['id']}")
+    async def todo_out(self, row: dict[str, Any]) -> TodoOut:
+        """A stored to-do row, opened, as the model sees it."""
+        plain = await self.cipher.open(ENTITY, row["author_id"], row, where=f"todo {row['id']}")
         return TodoOut(
             id=row["id"],
             title=plain["title"],
@@ -79,74 +80,60 @@ def specs(store: Store, cipher: FieldCipher) -> list[AnyToolSpec]:
             created_at=require_datetime(row["created_at"]),
         )
 
-    async def create(ctx: ToolContext, inp: TodoCreateInput) -> TodoOut:
+    @tool_method(
+        "todo.create",
+        "Create a to-do in the active space with a title, optional description, "
+        "due date (YYYY-MM-DD) and priority.",
+        policy_hint="write",
+    )
+    @once
+    async def create(self, s: ScopedSession, inp: TodoCreateInput) -> TodoOut:
+        """Seal the title and description, then insert the to-do."""
         values = {
             "title": inp.title,
             "description": inp.description,
             "due_date": inp.due_date.isoformat() if inp.due_date else None,
             "priority": inp.priority,
         }
-        sealed = await cipher.seal(ENTITY, ctx.user_id, values)
-        async with store.scoped(ctx) as s:
-            row = await s.create(ENTITY, sealed)
-        return await todo_out(row)
+        sealed = await self.cipher.seal(ENTITY, s.user_id, values)
+        return await self.todo_out(await s.create(ENTITY, sealed))
 
-    async def complete(ctx: ToolContext, inp: TodoIdInput) -> TodoOut:
-        async with store.scoped(ctx) as s:
-            row = await s.require(ENTITY, inp.todo_id, "to-do")
-            if row["completed_at"] is None:
-                row = await s.update(ENTITY, inp.todo_id, {"completed_at": s.now()})
-        return await todo_out(row)
+    @tool_method(
+        "todo.complete",
+        "Mark a to-do done by its id (completing a done to-do changes nothing).",
+        policy_hint="write",
+        idempotent=True,
+    )
+    @once
+    async def complete(self, s: ScopedSession, inp: TodoIdInput) -> TodoOut:
+        """Stamp completed_at unless the to-do is done already."""
+        row = await s.require(ENTITY, inp.todo_id, "to-do")
+        if row["completed_at"] is None:
+            row = await s.update(ENTITY, inp.todo_id, {"completed_at": s.now()})
+        return await self.todo_out(row)
 
-    async def list_todos(ctx: ToolContext, inp: TodoListInput) -> TodoListOutput:
-        async with store.scoped(ctx) as s:
+    @tool_method(
+        "todo.list",
+        "List to-dos of the active space: open (default), done, or all.",
+        policy_hint="read",
+    )
+    async def list_todos(self, ctx: ToolContext, inp: TodoListInput) -> TodoListOutput:
+        """Visible to-dos of the active space, oldest first, filtered by status."""
+        async with self.store.scoped(ctx) as s:
             rows = await s.select(ENTITY)
         if inp.status != "all":
             rows = [r for r in rows if (r["completed_at"] is not None) == (inp.status == "done")]
-        return TodoListOutput(todos=[await todo_out(r) for r in rows[: inp.limit]])
+        return TodoListOutput(todos=[await self.todo_out(r) for r in rows[: inp.limit]])
 
-    async def delete(ctx: ToolContext, inp: TodoIdInput) -> TodoDeleteOutput:
-        async with store.scoped(ctx) as s:
-            await s.require(ENTITY, inp.todo_id, "to-do")
-            await s.soft_delete(ENTITY, inp.todo_id)
+    @tool_method(
+        "todo.delete",
+        "Delete a to-do by its id. It disappears from every list.",
+        policy_hint="destructive",
+        idempotent=True,
+    )
+    @once
+    async def delete(self, s: ScopedSession, inp: TodoIdInput) -> TodoDeleteOutput:
+        """Tombstone the to-do (a synced soft delete)."""
+        await s.require(ENTITY, inp.todo_id, "to-do")
+        await s.soft_delete(ENTITY, inp.todo_id)
         return TodoDeleteOutput(deleted_id=inp.todo_id)
-
-    return [
-        ToolSpec(
-            name="todo.create",
-            description=(
-                "Create a to-do in the active space with a title, optional description, "
-                "due date (YYYY-MM-DD) and priority."
-            ),
-            input_model=TodoCreateInput,
-            output_model=TodoOut,
-            handler=create,
-            policy_hint="write",
-        ),
-        ToolSpec(
-            name="todo.complete",
-            description="Mark a to-do done by its id (completing a done to-do changes nothing).",
-            input_model=TodoIdInput,
-            output_model=TodoOut,
-            handler=complete,
-            policy_hint="write",
-            idempotent=True,
-        ),
-        ToolSpec(
-            name="todo.list",
-            description="List to-dos of the active space: open (default), done, or all.",
-            input_model=TodoListInput,
-            output_model=TodoListOutput,
-            handler=list_todos,
-            policy_hint="read",
-        ),
-        ToolSpec(
-            name="todo.delete",
-            description="Delete a to-do by its id. It disappears from every list.",
-            input_model=TodoIdInput,
-            output_model=TodoDeleteOutput,
-            handler=delete,
-            policy_hint="destructive",
-            idempotent=True,
-        ),
-    ]

@@ -38,7 +38,16 @@ async def _sleep(ctx: ToolContext, inp: SleepIn) -> SleepOut:
 
 
 TOOLS = ToolRegistry(
-    [ToolSpec("bench.sleep", "Sleep for ms milliseconds.", SleepIn, SleepOut, _sleep)]
+    [
+        ToolSpec(
+            "bench.sleep",
+            "Sleep for ms milliseconds.",
+            SleepIn,
+            SleepOut,
+            _sleep,
+            policy_hint="read",
+        )
+    ]
 )
 SHM = Path("/dev/shm")
 ON_DISK = os.environ.get("MANA_BENCH_TRANSCRIPTS") == "disk"

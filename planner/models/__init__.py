@@ -6,6 +6,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from planner.models.base import Model
+from planner.models.options import ModelOptions
 from planner.models.replay import ReplayModel
 from planner.models.scripted import ScriptedModel
 
@@ -13,23 +14,26 @@ if TYPE_CHECKING:
     from planner.models.anthropic import AnthropicModel
     from planner.models.openai_chat import OpenAIChatModel
     from planner.models.openai_responses import OpenAIResponsesModel
-    from planner.models.spec import from_spec
+    from planner.models.spec import from_spec, resolve_spec
 
 _LAZY = {
     "AnthropicModel": "planner.models.anthropic",
     "OpenAIChatModel": "planner.models.openai_chat",
     "OpenAIResponsesModel": "planner.models.openai_responses",
     "from_spec": "planner.models.spec",
+    "resolve_spec": "planner.models.spec",
 }
 
 __all__ = [
     "AnthropicModel",
     "Model",
+    "ModelOptions",
     "OpenAIChatModel",
     "OpenAIResponsesModel",
     "ReplayModel",
     "ScriptedModel",
     "from_spec",
+    "resolve_spec",
 ]
 
 

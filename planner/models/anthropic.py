@@ -10,10 +10,27 @@ from typing import Any
 
 from anthropic import AsyncAnthropic
 
-from planner.messages import Message, ModelRequest, ModelResponse, ResponseStop, ToolCall, Usage
+from planner.messages import (
+    Message,
+    ModelRequest,
+    ModelResponse,
+    ResponseStop,
+    ToolCall,
+    ToolSchema,
+    Usage,
+)
+from planner.models.anthropic_output import (
+    final_answer,
+    output_choice,
+    output_tool,
+    output_tool_name,
+)
+from planner.models.base import emit_text
 from planner.models.common import as_dict, parse_arguments, require_api_key
+from planner.models.options import forced_tool, tool_choice_mode
 from planner.models.pricing import CostMeter, PriceTable
 from planner.models.retry import RetryPolicy, call_with_retries
+from planner.models.text_calls import with_text_calls
 from planner.tools import anthropic_tool, from_wire_name, to_wire_name
 
 PROVIDER = "anthropic"
@@ -28,6 +45,7 @@ STOP_REASONS: dict[str, ResponseStop] = {
     "pause_turn": "pause_turn",
 }
 
+ANTHROPIC_CHOICE = {"required": "any"}
 Block = dict[str, Any]
 Turn = dict[str, Any]
 
@@ -42,9 +60,13 @@ def anthropic_params(
     max_tokens: int,
     temperature: float | None = None,
     prompt_caching: bool = True,
+    tool_choice: str | None = None,
 ) -> dict[str, Any]:
     """Keyword arguments of `messages.create` for one request."""
     tools = [anthropic_tool(t) for t in request.tools]
+    final = output_tool_name(request)
+    if request.output is not None and final is not None:
+        tools.append(output_tool(request.output, final))
     system: list[Block] = (
         [{"type": "text", "text": request.system_prompt}] if request.system_prompt else []
     )
@@ -60,10 +82,26 @@ def anthropic_params(
         params["system"] = system
     if tools:
         params["tools"] = tools
+        choice = anthropic_tool_choice(tool_choice, request.tools)
+        if final is not None:
+            choice = output_choice(request, final)
+        if choice is not None:
+            params["tool_choice"] = choice
     if temperature is not None:
         # The SDK dropped `temperature` from its signature; the API still takes it.
         params["extra_body"] = {"temperature": temperature}
     return params
+
+
+def anthropic_tool_choice(choice: str | None, offered: tuple[ToolSchema, ...]) -> Block | None:
+    """`tool_choice` when one is set (`required` is Anthropic's `any`); a tool name forces it."""
+    wire = forced_tool(choice, offered)
+    if wire is not None:
+        return {"type": "tool", "name": wire}
+    mode = tool_choice_mode(choice)
+    if mode is None:
+        return None
+    return {"type": ANTHROPIC_CHOICE.get(mode, mode)}
 
 
 def anthropic_turns(messages: tuple[Message, ...]) -> list[Turn]:
@@ -198,6 +236,7 @@ class StreamFold:
         kind = delta.get("type")
         if kind == "text_delta":
             block["text"] = block.get("text", "") + delta.get("text", "")
+            emit_text(delta.get("text", ""))
         elif kind == "input_json_delta" and index in self._json:
             self._json[index].append(delta.get("partial_json", ""))
         elif kind == "thinking_delta":
@@ -215,14 +254,17 @@ class StreamFold:
         return self.turn
 
 
-def response_parts(content: list[Block]) -> tuple[str, tuple[ToolCall, ...]]:
-    """Text and tool calls of an answer's content blocks."""
+def response_parts(
+    content: list[Block], output_tool: str | None = None
+) -> tuple[str, tuple[ToolCall, ...]]:
+    """Text and tool calls of an answer's content blocks; a call of the final-answer tool
+    `output_tool` is the answer (see anthropic_output), its input replacing the text."""
     texts: list[str] = []
     calls: list[ToolCall] = []
     for block in content:
         if block.get("type") == "text":
             texts.append(str(block.get("text", "")))
-        elif block.get("type") == "tool_use":
+        elif block.get("type") == "tool_use" and block.get("name") != output_tool:
             arguments, error = parse_arguments(block.get("input"))
             calls.append(
                 ToolCall(
@@ -232,7 +274,8 @@ def response_parts(content: list[Block]) -> tuple[str, tuple[ToolCall, ...]]:
                     arguments_error=error,
                 )
             )
-    return "".join(texts), tuple(calls)
+    answer = final_answer(content, output_tool)
+    return ("".join(texts) if answer is None else answer), tuple(calls)
 
 
 def usage_of(usage: dict[str, Any]) -> Usage:
@@ -271,8 +314,12 @@ class AnthropicModel:
         retry: RetryPolicy | None = None,
         prices: PriceTable | None = None,
         max_continuations: int = 5,
+        tool_choice: str | None = None,
+        tool_calls_from_text: bool = False,
     ) -> None:
         self.model = model
+        self.tool_choice = tool_choice
+        self.tool_calls_from_text = tool_calls_from_text
         self.max_tokens = max_tokens
         self.temperature = temperature
         self.stream = stream
@@ -306,6 +353,7 @@ class AnthropicModel:
             max_tokens=self.max_tokens,
             temperature=self.temperature,
             prompt_caching=self.prompt_caching,
+            tool_choice=self.tool_choice,
         )
         params = first
         content: list[Block] = []
@@ -319,11 +367,17 @@ class AnthropicModel:
             if turn.stop_reason != "pause_turn":
                 break
             params = continuation_params(first, content)
-        text, calls = response_parts(content)
+        final = output_tool_name(request)
+        text, calls = response_parts(content, final)
+        stop = stop_of(turn.stop_reason)
+        if final is not None and not calls and stop == "tool_use":
+            stop = "end_turn"  # the answer came as the final-answer tool's input
+        if self.tool_calls_from_text:
+            text, calls, stop = with_text_calls((text, calls, stop), request.tools)
         return ModelResponse(
             text=text,
             tool_calls=calls,
-            stop_reason=stop_of(turn.stop_reason),
+            stop_reason=stop,
             usage=self._meter.priced(usage, turn.model),
             model=turn.model or self.model,
             latency_ms=(time.perf_counter() - started) * 1000,

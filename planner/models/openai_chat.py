@@ -8,9 +8,18 @@ from typing import Any, Literal
 from openai import AsyncOpenAI
 
 from planner.errors import ModelError
-from planner.messages import ModelRequest, ModelResponse, ResponseStop, ToolCall, Usage
+from planner.messages import (
+    ModelRequest,
+    ModelResponse,
+    ResponseStop,
+    ToolCall,
+    ToolSchema,
+    Usage,
+)
+from planner.models.base import emit_text
 from planner.models.common import arguments_json, as_dict, parse_arguments
-from planner.models.openai_client import OpenAIAdapter, SystemRole
+from planner.models.openai_client import OpenAIAdapter, SystemRole, json_schema_format
+from planner.models.options import forced_tool, tool_choice_mode
 from planner.models.pricing import PriceTable
 from planner.models.retry import RetryPolicy, call_with_retries
 from planner.tools import from_wire_name, openai_chat_tool, to_wire_name
@@ -74,18 +83,33 @@ def chat_params(
     temperature: float | None = None,
     system_role: SystemRole = "system",
     stream: bool = False,
+    tool_choice: str | None = None,
 ) -> dict[str, Any]:
     """Keyword arguments of `chat.completions.create` / `.stream` for one request."""
     params: dict[str, Any] = {"model": model, "messages": chat_messages(request, system_role)}
     if request.tools:
         params["tools"] = [openai_chat_tool(t) for t in request.tools]
+        params["tool_choice"] = chat_tool_choice(tool_choice, request.tools)
     if max_tokens is not None:
         params[max_tokens_param] = max_tokens
     if temperature is not None:
         params["temperature"] = temperature
     if stream:
         params["stream_options"] = {"include_usage": True}
+    if request.output is not None:
+        params["response_format"] = {
+            "type": "json_schema",
+            "json_schema": json_schema_format(request.output),
+        }
     return params
+
+
+def chat_tool_choice(choice: str | None, offered: tuple[ToolSchema, ...]) -> Any:
+    """`tool_choice`: `auto` unless set; a tool's name forces that tool (when it is offered)."""
+    wire = forced_tool(choice, offered)
+    if wire is not None:
+        return {"type": "function", "function": {"name": wire}}
+    return tool_choice_mode(choice) or "auto"
 
 
 # --- response mapping ------------------------------------------------------------------
@@ -157,6 +181,8 @@ class OpenAIChatModel(OpenAIAdapter):
         timeout_s: float = 600.0,
         retry: RetryPolicy | None = None,
         prices: PriceTable | None = None,
+        tool_choice: str | None = None,
+        tool_calls_from_text: bool = False,
     ) -> None:
         super().__init__(
             model,
@@ -170,6 +196,8 @@ class OpenAIChatModel(OpenAIAdapter):
             timeout_s=timeout_s,
             retry=retry,
             prices=prices,
+            tool_choice=tool_choice,
+            tool_calls_from_text=tool_calls_from_text,
         )
         self.max_tokens_param: MaxTokensParam = max_tokens_param
 
@@ -184,18 +212,22 @@ class OpenAIChatModel(OpenAIAdapter):
             temperature=self.temperature,
             system_role=self.system_role,
             stream=self.stream,
+            tool_choice=self.tool_choice,
         )
         completion = await call_with_retries(
             PROVIDER, "chat.completions.create", lambda: self._send(params), self.retry
         )
         usage = chat_usage(completion.get("usage"))
-        return self.answer(started, chat_response_parts(completion), usage, completion.get("model"))
+        parts = chat_response_parts(completion)
+        return self.answer(started, parts, usage, completion.get("model"), request.tools)
 
     async def _send(self, params: dict[str, Any]) -> dict[str, Any]:
         """One HTTP call through the SDK (its stream helper when streaming), as a dict."""
         if self.stream:
             async with self._client.chat.completions.stream(**params) as stream:
-                await stream.until_done()
+                async for event in stream:
+                    if event.type == "content.delta":
+                        emit_text(event.delta)
                 # get_final_completion() raises on a `length` or `content_filter` finish.
                 return as_dict(stream.current_completion_snapshot)
         return as_dict(await self._client.chat.completions.create(**params))

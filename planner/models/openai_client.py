@@ -4,17 +4,31 @@ from __future__ import annotations
 
 import os
 import time
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 from openai import AsyncOpenAI
 
 from planner.errors import MissingApiKeyError
-from planner.messages import ModelResponse, ResponseStop, ToolCall, Usage
+from planner.messages import ModelResponse, OutputSchema, ResponseStop, ToolCall, ToolSchema, Usage
 from planner.models.pricing import CostMeter, PriceTable
 from planner.models.retry import RetryPolicy
+from planner.models.text_calls import with_text_calls
 
 SystemRole = Literal["system", "developer"]
 LOCAL_SERVER_KEY = "unused"
+SCHEMA_NAME_LENGTH = 64
+
+
+def json_schema_format(output: OutputSchema) -> dict[str, Any]:
+    """The `json_schema` structured-output body both OpenAI APIs take (name, schema, strict)."""
+    body: dict[str, Any] = {
+        "name": output.name[:SCHEMA_NAME_LENGTH],
+        "schema": output.json_schema,
+        "strict": output.strict,
+    }
+    if output.description:
+        body["description"] = output.description
+    return body
 
 
 def make_openai_client(
@@ -49,8 +63,12 @@ class OpenAIAdapter:
         timeout_s: float,
         retry: RetryPolicy | None,
         prices: PriceTable | None,
+        tool_choice: str | None = None,
+        tool_calls_from_text: bool = False,
     ) -> None:
         self.model = model
+        self.tool_choice = tool_choice
+        self.tool_calls_from_text = tool_calls_from_text
         self.max_tokens = max_tokens
         self.temperature = temperature
         self.stream = stream
@@ -75,8 +93,11 @@ class OpenAIAdapter:
         parts: tuple[str, tuple[ToolCall, ...], ResponseStop],
         usage: Usage,
         reported: str | None,
+        offered: tuple[ToolSchema, ...] = (),
     ) -> ModelResponse:
         """The provider-neutral response, priced for the model the server reports."""
+        if self.tool_calls_from_text:
+            parts = with_text_calls(parts, offered)
         text, calls, stop = parts
         model = reported or self.model
         return ModelResponse(

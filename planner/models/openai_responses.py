@@ -13,9 +13,18 @@ from openai.types.responses import (
 )
 
 from planner.errors import ModelError
-from planner.messages import ModelRequest, ModelResponse, ResponseStop, ToolCall, Usage
+from planner.messages import (
+    ModelRequest,
+    ModelResponse,
+    ResponseStop,
+    ToolCall,
+    ToolSchema,
+    Usage,
+)
+from planner.models.base import emit_text
 from planner.models.common import arguments_json, as_dict, parse_arguments
-from planner.models.openai_client import OpenAIAdapter, SystemRole
+from planner.models.openai_client import OpenAIAdapter, SystemRole, json_schema_format
+from planner.models.options import forced_tool, tool_choice_mode
 from planner.models.pricing import PriceTable
 from planner.models.retry import RetryPolicy, call_with_retries
 from planner.tools import from_wire_name, openai_responses_tool, to_wire_name
@@ -80,6 +89,7 @@ def responses_params(
     temperature: float | None = None,
     system_role: SystemRole = "developer",
     store: bool = False,
+    tool_choice: str | None = None,
 ) -> dict[str, Any]:
     """Keyword arguments of `responses.create` / `.stream` for one request."""
     params: dict[str, Any] = {
@@ -89,11 +99,22 @@ def responses_params(
     }
     if request.tools:
         params["tools"] = [openai_responses_tool(t) for t in request.tools]
+        params["tool_choice"] = responses_tool_choice(tool_choice, request.tools)
     if max_output_tokens is not None:
         params["max_output_tokens"] = max_output_tokens
     if temperature is not None:
         params["temperature"] = temperature
+    if request.output is not None:
+        params["text"] = {"format": {"type": "json_schema", **json_schema_format(request.output)}}
     return params
+
+
+def responses_tool_choice(choice: str | None, offered: tuple[ToolSchema, ...]) -> Any:
+    """`tool_choice`: `auto` unless set; a tool's name forces that tool (when it is offered)."""
+    wire = forced_tool(choice, offered)
+    if wire is not None:
+        return {"type": "function", "name": wire}
+    return tool_choice_mode(choice) or "auto"
 
 
 # --- response mapping ------------------------------------------------------------------
@@ -176,6 +197,8 @@ class OpenAIResponsesModel(OpenAIAdapter):
         timeout_s: float = 600.0,
         retry: RetryPolicy | None = None,
         prices: PriceTable | None = None,
+        tool_choice: str | None = None,
+        tool_calls_from_text: bool = False,
     ) -> None:
         super().__init__(
             model,
@@ -189,6 +212,8 @@ class OpenAIResponsesModel(OpenAIAdapter):
             timeout_s=timeout_s,
             retry=retry,
             prices=prices,
+            tool_choice=tool_choice,
+            tool_calls_from_text=tool_calls_from_text,
         )
         self.store = store
 
@@ -202,12 +227,14 @@ class OpenAIResponsesModel(OpenAIAdapter):
             temperature=self.temperature,
             system_role=self.system_role,
             store=self.store,
+            tool_choice=self.tool_choice,
         )
         response = await call_with_retries(
             PROVIDER, "responses.create", lambda: self._send(params), self.retry
         )
         usage = responses_usage(response.get("usage"))
-        return self.answer(started, responses_parts(response), usage, response.get("model"))
+        parts = responses_parts(response)
+        return self.answer(started, parts, usage, response.get("model"), request.tools)
 
     async def _send(self, params: dict[str, Any]) -> dict[str, Any]:
         """One HTTP call through the SDK (its stream helper when streaming), as a dict."""
@@ -220,6 +247,8 @@ class OpenAIResponsesModel(OpenAIAdapter):
                 # get_final_response() only knows `completed`; a max-tokens stop is `incomplete`.
                 if isinstance(event, FINAL_EVENTS):
                     final = as_dict(event.response)
+                elif event.type == "response.output_text.delta":
+                    emit_text(event.delta)
         if final is None:
             raise ModelError(f"{PROVIDER}: the stream ended without a final response event")
         return final

@@ -10,16 +10,16 @@ from functools import lru_cache
 from pathlib import Path
 from types import MappingProxyType
 
-import structlog
-
 from planner.errors import ConfigError
+from planner.logging import get_logger
 from planner.messages import Usage
+from planner.resources import shipped_config
 
-DEFAULT_PRICES_PATH = Path(__file__).resolve().parents[2] / "configs" / "models.toml"
+DEFAULT_PRICES_PATH = shipped_config("models.toml")
 _SNAPSHOT_SUFFIX = re.compile(r"-(\d{8}|\d{4}-\d{2}-\d{2})$")
 _PRICE_FIELDS = ("input", "output", "cache_read", "cache_write")
 
-log = structlog.get_logger("planner.models")
+log = get_logger("planner.models")
 
 
 @dataclass(frozen=True)
@@ -85,7 +85,7 @@ def load_prices(path: Path = DEFAULT_PRICES_PATH) -> PriceTable:
 
 
 def default_prices() -> PriceTable:
-    """The table in configs/models.toml, or an empty table when the file is not there."""
+    """The shipped table (configs/models.toml), or an empty table when it is not there."""
     if not DEFAULT_PRICES_PATH.is_file():
         return price_table({})
     return load_prices(DEFAULT_PRICES_PATH)

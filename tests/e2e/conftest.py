@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 
 from planner.models.retry import RetryPolicy
-from tests.fakes.fixtures import AnyModel, MakeModel, build_adapter
-from tests.fakes.llm_server import FakeLLMServer
+from planner.testing import FakeLLMServer
+from planner.testing.adapters import AnyModel, MakeModel, build_adapter
 
 KINDS = ("anthropic", "chat", "responses")
 MODEL_NAMES = {"anthropic": "claude-haiku-4-5", "chat": "gpt-5-mini", "responses": "gpt-5-mini"}

@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 
+from planner.testing import FakeCall, FakeLLMServer, RecordedRequest, Reply
 from planner.transcript import (
     Header,
     RequestEvent,
@@ -28,7 +29,6 @@ from planner.transcript import (
     read_transcript,
 )
 from tests.e2e.wire import tool_results
-from tests.fakes.llm_server import FakeCall, FakeLLMServer, RecordedRequest, Reply
 from tests.models.helpers import wire_tool_names as tool_names
 
 REPO = Path(__file__).resolve().parents[2]
@@ -86,7 +86,7 @@ class CliRun:
 
 
 def start_cli(server: FakeLLMServer, kind: str, home: Path) -> subprocess.Popen[str]:
-    """`python -m missions.cli run MISSION --model SPEC --runs-dir HOME/runs`, against the fake.
+    """`python -m mana_planner run MISSION --model SPEC --runs-dir HOME/runs`, against the fake.
 
     The app's SQLite store and key vault go to HOME/var.
     """
@@ -99,7 +99,7 @@ def start_cli(server: FakeLLMServer, kind: str, home: Path) -> subprocess.Popen[
         OPENAI_API_KEY="test-openai-key",
         COLUMNS="200",
     )
-    args = [sys.executable, "-m", "missions.cli", "run", MISSION, "--model", SPECS[kind]]
+    args = [sys.executable, "-m", "mana_planner", "run", MISSION, "--model", SPECS[kind]]
     args += ["--runs-dir", str(home / "runs")]
     return subprocess.Popen(
         args, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True

@@ -14,10 +14,10 @@ from __future__ import annotations
 import pytest
 
 from planner import StopReason, SummarizingCompactor, run_planner_loop
+from planner.testing import FakeCall, FakeLLMServer, Reply
 from planner.transcript import CompactionEvent, MemoryTranscript, RunFinished
 from tests.e2e.conftest import MakeModel
 from tests.engine.helpers import echo_tool, loop_input
-from tests.fakes.llm_server import FakeCall, FakeLLMServer, Reply
 
 KINDS = pytest.mark.parametrize("kind", ["anthropic", "chat"])
 SUMMARY = "Goal\nx\nDecisions\nnone\nTools called\ndemo.echo\nCurrent progress\nhalf"

@@ -1,8 +1,8 @@
 """The planner loop through each real adapter against the fake server: same outcomes as scripted.
 
 Each test runs `run_planner_loop` with AnthropicModel, OpenAIChatModel or OpenAIResponsesModel
-(JSON and SSE) talking HTTP to tests/fakes/llm_server.py, and asserts on the result, the
-transcript and the request bodies the server recorded.
+(JSON and SSE) talking HTTP to the fake LLM server of planner.testing, and asserts on the
+result, the transcript and the request bodies the server recorded.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import pytest
 
 from planner import LoopState, PolicyGate, PolicyMode, StopReason, Usage, run_planner_loop
 from planner.models.pricing import default_prices
+from planner.testing import FakeCall, FakeLLMServer, Reply
 from planner.tools import read_tools_are_parallel_safe
 from planner.transcript import (
     MemoryTranscript,
@@ -32,7 +33,6 @@ from tests.e2e.wire import (
     tool_results,
 )
 from tests.engine.helpers import Probe, echo_tool, loop_input, plain_tool, sleep_tool
-from tests.fakes.llm_server import FakeCall, FakeLLMServer, Reply
 from tests.models.helpers import wire_tool_names as tool_names
 
 PROVIDER_CALL = {

@@ -13,7 +13,7 @@ from missions.config import load_mission
 from missions.runner import run_mission
 from planner import StopReason
 from planner.models.spec import from_spec
-from tests.fakes.llm_server import FakeCall, FakeLLMServer, Reply
+from planner.testing import FakeCall, FakeLLMServer, Reply
 
 REPO = Path(__file__).resolve().parents[2]
 MISSION = REPO / "configs/missions/demo-briefing.toml"

@@ -12,12 +12,12 @@ import pytest
 
 from planner import LoopState, StopReason, run_planner_loop
 from planner.subagents import DEFAULT_SUBAGENT_PROMPT, DEFAULT_SUBAGENTS
+from planner.testing import FakeCall, FakeLLMServer, Reply
 from planner.tools import read_tools_are_parallel_safe
 from planner.transcript import MemoryTranscript, RunFinished
 from tests.e2e.conftest import MakeModel
 from tests.e2e.wire import history, reminders_anywhere, system_text, tool_results, user_texts
 from tests.engine.helpers import Probe, echo_tool, loop_input, plain_tool
-from tests.fakes.llm_server import FakeCall, FakeLLMServer, Reply
 from tests.models.helpers import wire_history_call_names as history_call_names
 from tests.models.helpers import wire_tool_names as tool_names
 

@@ -9,7 +9,7 @@ from typing import Any
 import anyio
 from pydantic import BaseModel
 
-from planner import PlannerLoopInput, ToolContext, ToolRegistry, ToolSpec
+from planner import PlannerLoopInput, ToolContext, ToolRegistry, ToolSpec, with_subagents
 from planner.models import Model, ScriptedModel
 from planner.tools import AnyToolSpec, PolicyHint, Scope
 
@@ -107,7 +107,10 @@ def make_input(
 
 
 def loop_input(model: Model, tools: Sequence[AnyToolSpec], **overrides: Any) -> PlannerLoopInput:
-    """A loop input over any model, with the test defaults; `overrides` replace fields."""
+    """A loop input over any model, with the test defaults; `overrides` replace fields, and
+    `subagents` (with `subagent_model`) are offered through `with_subagents`."""
+    kinds = overrides.pop("subagents", ())
+    model_for = overrides.pop("subagent_model", None)
     fields: dict[str, Any] = {
         "model": model,
         "system_prompt": "You are a test agent.",
@@ -117,4 +120,4 @@ def loop_input(model: Model, tools: Sequence[AnyToolSpec], **overrides: Any) -> 
         "max_rounds": 10,
     }
     fields.update(overrides)
-    return PlannerLoopInput(**fields)
+    return with_subagents(PlannerLoopInput(**fields), kinds, model_for)

@@ -78,7 +78,9 @@ async def test_live_tools_detect_changed_results(tmp_path: Path) -> None:
     async def shout(ctx: object, inp: EchoIn) -> EchoOut:
         return EchoOut(echoed=inp.text.upper())
 
-    changed = ToolSpec("demo.echo", "Echo the text back.", EchoIn, EchoOut, shout)
+    changed = ToolSpec(
+        "demo.echo", "Echo the text back.", EchoIn, EchoOut, shout, policy_hint="read"
+    )
     probe = Probe()
     live = ToolRegistry([changed, sleep_tool(probe), failing_tool()])
     report = await replay_run(RecordedRun.load(path), tools=live, reminder_channel=channel_v1())
@@ -95,3 +97,94 @@ async def test_replay_model_returns_recorded_responses(tmp_path: Path) -> None:
     result = await run_planner_loop(inp)
     assert result.summary == "finished"
     assert len(model.requests) == 6
+
+
+async def test_live_replay_runs_reads_and_refuses_writes_unless_allowed(tmp_path: Path) -> None:
+    from planner.replay import live_tools, replay_input
+    from planner.transcript import MemoryTranscript, ToolResultEvent
+    from tests.engine.helpers import plain_tool
+
+    path = tmp_path / "writes.jsonl"
+    writes, reads = Probe(), Probe()
+    steps = [
+        {"tool_calls": [call("todo.list", "c1"), call("todo.create", "c2")]},
+        {"tool_calls": [call("todo.delete", "c3")]},
+        {"text": "done"},
+    ]
+
+    def tools() -> list[object]:
+        return [
+            plain_tool("todo.list", "read", counter=reads),
+            plain_tool("todo.create", "write", counter=writes),
+            plain_tool("todo.delete", "destructive", counter=writes),
+        ]
+
+    with FileTranscript(path) as transcript:
+        inp, _ = make_input(steps, tools(), transcript=transcript)
+        await run_planner_loop(inp)
+    assert (reads.calls, writes.calls) == (1, 2)
+
+    run = RecordedRun.load(path)
+    report = await replay_run(run, tools=live_tools(ToolRegistry(tools())))
+    assert (reads.calls, writes.calls) == (2, 2)  # the read ran live, no write did
+    refused = [e.result for e in report.result.executed_calls if not e.result.success]
+    assert [r.message for r in refused] == [
+        "replay: write tool todo.create not run live (replay with --allow-writes to run it)",
+        "replay: destructive tool todo.delete not run live (replay with --allow-writes to run it)",
+    ]
+    assert report.divergence is not None and report.divergence.round == 2
+
+    memory = MemoryTranscript()
+    refusing = live_tools(ToolRegistry(tools()))
+    await run_planner_loop(replay_input(run, tools=refusing, transcript=memory))
+    recorded = [e for e in memory.events if isinstance(e, ToolResultEvent) and not e.success]
+    assert [e.call_id for e in recorded] == ["c2", "c3"]  # recorded as the error results they are
+
+    report = await replay_run(run, tools=live_tools(ToolRegistry(tools()), allow_writes=True))
+    assert writes.calls == 4
+    assert report.identical, report.divergence
+
+
+def test_a_tool_that_does_not_say_is_a_write() -> None:
+    from planner import ToolSpec
+    from planner.tools import mcp_annotations
+    from planner.transcript import ToolInfo
+    from tests.engine.helpers import Empty
+
+    async def handler(ctx: object, inp: Empty) -> Empty:
+        return Empty()
+
+    spec = ToolSpec("x.do", "Do.", Empty, Empty, handler)
+    assert spec.policy_hint == "write"
+    assert not read_tools_are_parallel_safe(spec)
+    assert mcp_annotations(spec)["readOnlyHint"] is False
+    assert ToolInfo(name="x.do", description="", input_schema={}).policy_hint == "write"
+    recorded = ToolInfo.model_validate_json(
+        '{"name": "x.do", "description": "", "input_schema": {}, "policy_hint": "read"}'
+    )
+    assert recorded.policy_hint == "read"  # old transcripts say what their tools were
+
+
+async def test_a_tool_that_does_not_say_runs_alone_and_is_proposed_in_plan_only() -> None:
+    from typing import Any, cast
+
+    from missions.planonly import plan_only
+    from planner import ToolSpec
+    from tests.engine.helpers import SleepIn, SleepOut
+
+    probe = Probe()
+    base = sleep_tool(probe)
+
+    unsaid = ToolSpec("demo.sleep", "Sleep.", SleepIn, SleepOut, base.handler)
+    steps = [{"tool_calls": [call("demo.sleep", ms=20), call("demo.sleep", ms=20)]}]
+    inp, _ = make_input(
+        [*steps, {"text": "done"}], [unsaid], is_parallel_safe=read_tools_are_parallel_safe
+    )
+    await run_planner_loop(inp)
+    assert probe.peak == 1
+
+    echo = echo_tool()
+    staged = plan_only(ToolRegistry([unsaid, echo]), cast(Any, None), "m", None)
+    proposed = staged.get("demo.sleep")
+    assert proposed is not None and proposed.handler is not unsaid.handler
+    assert staged.get("demo.echo") is echo  # a declared read runs as it is

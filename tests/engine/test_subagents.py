@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import anyio
+import pytest
 
 from planner import (
     PolicyGate,
@@ -299,3 +300,79 @@ async def test_sub_agent_timeout_is_an_error_result_for_the_parent() -> None:
     assert not res.success and res.message == "tool task timed out after 0.05s"
     assert probe.running == 0
     assert result.summary == "went on"
+
+
+def test_the_loop_does_not_know_sub_agents() -> None:
+    import ast
+    import dataclasses
+
+    from planner import DEFAULT_SUBAGENTS as exported
+    from planner import PlannerLoopInput, with_subagents  # noqa: F401  (the public surface)
+    from planner import SubAgentSpec as ExportedSpec
+
+    assert exported is DEFAULT_SUBAGENTS and ExportedSpec is SubAgentSpec
+    source = (Path(__file__).resolve().parents[2] / "planner" / "loop.py").read_text()
+    imported = {
+        node.module
+        for node in ast.walk(ast.parse(source))
+        if isinstance(node, ast.ImportFrom) and node.module
+    }
+    assert "planner.subagents" not in imported
+    names = {f.name for f in dataclasses.fields(PlannerLoopInput)}
+    assert not names & {"subagents", "subagent_model"}
+
+
+async def test_with_subagents_adds_a_nested_run_task_tool_and_nothing_without_kinds() -> None:
+    from planner import with_subagents
+
+    inp, _ = make_input([{"text": "done"}], [echo_tool()])
+    assert with_subagents(inp, ()) is inp
+    offered = with_subagents(inp, DEFAULT_SUBAGENTS)
+    task_spec = offered.tools.get("task")
+    assert task_spec is not None and task_spec.nested_run and task_spec.policy_hint == "read"
+    assert inp.tools.get("task") is None
+    kinds = offered.settings["subagents"]
+    assert [k["name"] for k in kinds] == ["research", "plan", "general"]
+    assert kinds[0]["tools"] == ["demo.echo"]
+
+
+async def test_any_tool_result_usage_counts_in_totals_and_budgets() -> None:
+    from planner import ToolContext, ToolResult, ToolSpec, Usage
+    from tests.engine.helpers import EchoIn, EchoOut
+
+    seen: list[ToolContext] = []
+
+    async def priced(ctx: ToolContext, inp: EchoIn) -> ToolResult:
+        seen.append(ctx)
+        return ToolResult(True, "drawn", {"n": 1}, Usage(input_tokens=150, cost_usd=0.25))
+
+    spec = ToolSpec("image.draw", "Draw.", EchoIn, EchoOut, priced, policy_hint="read")
+    steps = [
+        {"tool_calls": [call("image.draw", "a", text="x"), call("image.draw", "b", text="y")]},
+        {"tool_calls": [call("image.draw", "c", text="z")]},
+        {"text": "never"},
+    ]
+    inp, _ = make_input(steps, [spec], token_budget=1000, cost_budget_usd=0.6)
+    result = await run_planner_loop(inp)
+    assert result.usage.input_tokens == 450 and result.usage.cost_usd == 0.75
+    assert result.stop_reason is StopReason.BUDGET_EXHAUSTED
+    # the second call of a round sees what the first one spent
+    assert [c.token_budget_left for c in seen] == [1000, 850, 700]
+    assert [c.cost_budget_left_usd for c in seen] == pytest.approx([0.6, 0.35, 0.1])
+
+
+async def test_replay_reads_sub_agent_kinds_of_transcripts_before_the_plug_in(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "nested.jsonl"
+    await _record_nested(path)
+    lines = []
+    for line in path.read_text().splitlines():
+        event = json.loads(line)
+        if event.get("type") == "run_started" and not event.get("path"):
+            event["loop"]["subagents"] = event["settings"].pop("subagents")
+        lines.append(json.dumps(event))
+    path.write_text("\n".join(lines) + "\n")
+    report = await replay_run(RecordedRun.load(path))
+    assert report.identical, report.divergence
+    assert report.requests_compared == 5

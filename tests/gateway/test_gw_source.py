@@ -9,17 +9,33 @@ import anyio
 import pytest
 
 from gateway import GatewayThread
-from planner import PolicyGate, PolicyMode, ToolContext, ToolRegistry, ToolResult
-from planner.dispatch import call_tool
+from planner import (
+    PolicyGate,
+    PolicyMode,
+    RoundDispatch,
+    ToolCall,
+    ToolContext,
+    ToolRegistry,
+    ToolResult,
+    dispatch_call,
+)
 from planner.errors import ToolError
 from planner.loop import PlannerLoopInput, run_planner_loop
 from planner.mcp import McpToolSource, ToolSource, ToolSourceError, mcp_tool_registry
 from planner.messages import ModelRequest
 from planner.models.scripted import ScriptedModel
-from planner.tools import read_tools_are_parallel_safe
+from planner.tools import AnyToolSpec, read_tools_are_parallel_safe
 from tests.gateway.conftest import side_store, side_vault
 from tests.gateway.gw_helpers import KeyRing
 from toolkits import default_registry
+
+
+async def call_tool(
+    spec: AnyToolSpec, ctx: ToolContext, gate: PolicyGate | None, arguments: dict[str, Any]
+) -> ToolResult:
+    """One call through the engine's pipeline, outside a loop."""
+    call = ToolCall(id=f"call-{spec.name}", name=spec.name, arguments=arguments)
+    return (await dispatch_call(RoundDispatch(ToolRegistry([spec]), ctx, gate), call)).result
 
 
 async def _append(into: list[Any], call: Awaitable[Any]) -> None:

@@ -8,8 +8,8 @@ import pytest
 
 from planner.models.pricing import ModelPrice, price_table
 from planner.models.retry import RetryPolicy
-from tests.fakes.fixtures import AnyModel, MakeModel, build_adapter
-from tests.fakes.llm_server import FakeLLMServer
+from planner.testing import FakeLLMServer
+from planner.testing.adapters import AnyModel, MakeModel, build_adapter
 
 KINDS = ("anthropic", "chat", "responses")
 MODEL_NAMES = {"anthropic": "claude-test", "chat": "gpt-test", "responses": "gpt-test"}

@@ -9,7 +9,7 @@ import pytest
 from planner.errors import ModelError
 from planner.messages import ModelResponse
 from planner.models.retry import RetryPolicy
-from tests.fakes.llm_server import FakeCall, FakeLLMServer, Reply
+from planner.testing import FakeCall, FakeLLMServer, Reply
 from tests.models.conftest import KINDS, MakeModel
 from tests.models.helpers import (
     HISTORY_2,

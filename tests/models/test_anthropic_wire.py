@@ -9,7 +9,7 @@ import pytest
 
 from planner.messages import Message
 from planner.models.anthropic import anthropic_params
-from tests.fakes.llm_server import FakeCall, FakeLLMServer, Reply
+from planner.testing import FakeCall, FakeLLMServer, Reply
 from tests.models.conftest import MakeModel
 from tests.models.helpers import (
     HISTORY_1,

@@ -15,7 +15,7 @@ from openai import AsyncOpenAI
 from planner.errors import ModelError
 from planner.models import AnthropicModel, OpenAIChatModel
 from planner.models.retry import RetryPolicy
-from tests.fakes.llm_server import FakeLLMServer, Reply
+from planner.testing import FakeLLMServer, Reply
 from tests.models.conftest import TEST_PRICES, MakeModel
 from tests.models.helpers import request
 
@@ -57,7 +57,7 @@ async def test_standalone_process_serves_a_script_and_counts_requests(tmp_path: 
     script = tmp_path / "script.json"
     script.write_text(json.dumps({"replies": [{"text": "first"}], "default": {"text": "again"}}))
     port_file, count_file, log_file = (tmp_path / n for n in ("port", "count", "log.jsonl"))
-    args = [sys.executable, "-m", "tests.fakes.llm_server", "--port", "0"]
+    args = [sys.executable, "-m", "planner.testing.fake_llm", "--port", "0"]
     args += ["--port-file", str(port_file), "--script", str(script)]
     args += ["--count-file", str(count_file), "--log-file", str(log_file)]
     proc = subprocess.Popen(args, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE)

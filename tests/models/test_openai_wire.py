@@ -7,7 +7,7 @@ import json
 import pytest
 
 from planner.models import OpenAIChatModel
-from tests.fakes.llm_server import FakeLLMServer, Reply
+from planner.testing import FakeLLMServer, Reply
 from tests.models.conftest import MakeModel
 from tests.models.helpers import HISTORY_1, HISTORY_2, SYSTEM, request
 

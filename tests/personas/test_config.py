@@ -111,3 +111,66 @@ def test_select_names_unknown_ids() -> None:
     assert [p.id for p in select(personas, ["sam-student"])] == ["sam-student"]
     with pytest.raises(PersonaConfigError, match="unknown persona ids: nobody"):
         select(personas, ["nobody"])
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "problem"),
+    [
+        ('model = "antrophic:claude"', "model", "known: anthropic, openai, openai-responses"),
+        ('model = "scripted-persona:abc"', "model", "SEED must be an integer"),
+        ('model = "scripted:steps.json"', "model", "steps.json does not exist"),
+        ("[modules]\ntodos = 1", "modules", "did you mean 'todo'?"),
+        ("[modules]\ntodo = nan", "modules.todo", "finite number"),
+        ("[modules]\ntodo = inf", "modules.todo", "finite number"),
+        ('goals = [""]', "goals.0", "at least 1 character"),
+        ("[tools]\nmax = 0", "tools.max", "greater than or equal to 1"),
+    ],
+)
+def test_model_modules_and_limits_are_checked(
+    tmp_path: Path, change: str, field: str, problem: str
+) -> None:
+    key = change.split()[0]
+    if key == "[modules]":
+        text = GOOD.replace("[modules]\ntodo = 1", change)
+    elif key == "[tools]":
+        text = GOOD + change
+    else:
+        text = change + "\n" + GOOD.replace(f"\n{key} =", "\n#", 1)
+    path = write(tmp_path, text)
+    with pytest.raises(PersonaConfigError) as info:
+        load_persona(path)
+    line = next(x for x in str(info.value).splitlines() if f"{path}: {field}:" in x)
+    assert problem in line
+
+
+def test_content_and_paths(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    binary = tmp_path / "b.toml"
+    binary.write_bytes(b"id = \x00")
+    with pytest.raises(PersonaConfigError, match=r"b\.toml: binary content \(NUL byte at offset 5"):
+        load_persona(binary)
+    latin = tmp_path / "l.toml"
+    latin.write_bytes(GOOD.replace("Tess", "T\xe9ss").encode("latin-1"))
+    with pytest.raises(PersonaConfigError, match=r"l\.toml: not UTF-8 text \(byte 0xe9"):
+        load_persona(latin)
+    (tmp_path / "steps.json").write_text("[]")
+    path = write(tmp_path, GOOD.replace('"scripted-persona"', '"scripted:steps.json"'))
+    monkeypatch.chdir("/")
+    assert load_persona(path).model == f"scripted:{tmp_path / 'steps.json'}"
+    assert load_persona(write(tmp_path, GOOD.replace('"scripted-persona"', '"scripted-persona:7"')))
+
+
+def test_validate_command_prints_each_problem_and_exits_non_zero(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from personas.cli import personas_app
+
+    write(tmp_path, GOOD.replace('"scripted-persona"', '"antrophic:x"'), "a.toml")
+    (tmp_path / "b.toml").write_bytes(b"\xff")
+    write(tmp_path, GOOD.replace('id = "tess"', 'id = "tess2"'), "c.toml")
+    result = CliRunner().invoke(personas_app, ["validate", str(tmp_path)])
+    assert result.exit_code == 1
+    lines = result.output.splitlines()
+    assert any(x.startswith(f"{tmp_path / 'a.toml'}: model: unknown model provider") for x in lines)
+    assert f"{tmp_path / 'b.toml'}: not UTF-8 text (byte 0xff at offset 0)" in lines
+    assert any(x.startswith(f"ok {tmp_path / 'c.toml'}") for x in lines)
+    assert "Traceback" not in result.output

@@ -22,6 +22,7 @@ from toolkits.crypto import (
 )
 from toolkits.errors import (
     DecryptionError,
+    InvalidKeyMaterialError,
     MalformedCiphertextError,
     MissingKeyError,
     ZeroKnowledgeUserError,
@@ -120,6 +121,40 @@ def test_malformed_values_are_errors(value: str, message: str) -> None:
     assert not is_ciphertext(value)
     with pytest.raises(MalformedCiphertextError, match=re.escape(message)):
         decrypt_text(os.urandom(32), value)
+
+
+IV16 = "AAAAAAAAAAAAAAAA"  # 12 zero bytes, canonical
+CT24 = "AAAAAAAAAAAAAAAAAAAAAAAA"  # 18 bytes, canonical
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        f"enc:1:{IV16}==.{CT24}",  # extra padding (decoded by Python, refused by atob)
+        f"enc:1:{IV16}.{CT24[:-2]}B=",  # trailing bits set: btoa never writes this
+        f"enc:1:{IV16}.AAAAAAAAAAAAAAAAAAAAAAA",  # missing padding
+        f"enc:1:AAAA AAAAAAAAAAAA.{CT24}",  # whitespace
+        f"enc:1:{IV16}.{CT24}\n",  # trailing newline
+        f"enc:1:{IV16}.{CT24[:-4]}-_-_",  # URL-safe alphabet
+        "enc:1:ＡＡＡＡ.AAAA",  # non-ASCII
+    ],
+)
+def test_only_canonical_base64_is_accepted(value: str) -> None:
+    assert not is_ciphertext(value)
+    with pytest.raises(MalformedCiphertextError, match=r"(not canonical|not valid) base64"):
+        open_bytes(os.urandom(32), value)
+
+
+def test_non_strings_and_bad_keys_are_typed_errors() -> None:
+    assert not is_ciphertext(b"enc:1:AAAA.AAAA")
+    with pytest.raises(MalformedCiphertextError, match="a string, not bytes"):
+        open_bytes(os.urandom(32), b"enc:1:AAAA.AAAA")  # type: ignore[arg-type]
+    with pytest.raises(InvalidKeyMaterialError, match="key must be 32 bytes, got 16"):
+        seal_bytes(os.urandom(16), b"x")
+    with pytest.raises(InvalidKeyMaterialError, match="IV must be 12 bytes, got 8"):
+        seal_bytes(os.urandom(32), b"x", iv=b"12345678")
+    with pytest.raises(InvalidKeyMaterialError, match="key must be 32 bytes"):
+        open_bytes(b"short", encrypt_text(os.urandom(32), "x"))
 
 
 async def test_keystore_file_is_private_and_persistent(tmp_path: Path) -> None:

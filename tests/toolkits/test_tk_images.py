@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from tk_fake_images import FakeImagesAPI, FakeServer
 from tk_helpers import Caller, add_image, ctx
 
 from planner.tools import ToolRegistry
-from toolkits import default_registry
+from toolkits import default_registry, schema
 from toolkits.errors import ImageGenerationError, InsufficientCreditsError, NotFoundError
 from toolkits.images import make_image_client
 from toolkits.keyvault import LocalKeyVault
+from toolkits.me import GenerateInput, GenerateOutput, MeTools
 from toolkits.store import Store
 
 
@@ -215,3 +218,75 @@ async def test_zero_knowledge_users_can_generate(
         {"prompt": "p", "referenceMediaIds": [face], "quality": "low"},
     )
     assert out["creditsRemaining"] == 0 and len(out["images"]) == 1
+
+
+# --- effectively once on ctx.call_id ---------------------------------------------------------
+
+
+async def media_rows(store: Store, user: str) -> list[str]:
+    """Ids of the user's generated images in their personal space."""
+    async with store.scoped(ctx(user)) as s:
+        return [r["id"] for r in await s.select("me_images") if r["kind"] == "generated"]
+
+
+async def test_a_call_id_generates_charges_and_stores_once(
+    gen: Caller, store: Store, vault: LocalKeyVault, media_dir: Path, fake_api: FakeImagesAPI
+) -> None:
+    face = await add_image(store, vault, media_dir, "alice")
+    await store.grant_credits("alice", 50)
+    call = replace(ctx("alice"), run_id="run-1", call_id="toolu_7")
+    args = {"prompt": "p", "referenceMediaIds": [face], "quality": "medium", "n": 2}
+    first = await gen("me.generateWithReference", call, args)
+    again = await gen("me.generateWithReference", call, args)
+    assert again == first and first["creditsCharged"] == 20
+    assert len(fake_api.requests) == 1
+    assert await store.credits("alice") == 30
+    assert sorted(await media_rows(store, "alice")) == sorted(i["mediaId"] for i in first["images"])
+    other = await gen("me.generateWithReference", replace(call, call_id="toolu_8"), args)
+    assert other["creditsRemaining"] == 10 and len(fake_api.requests) == 2
+
+
+async def test_a_rerun_after_a_crash_past_the_charge_is_not_charged_again(
+    image_registry: ToolRegistry,
+    gen: Caller,
+    store: Store,
+    vault: LocalKeyVault,
+    media_dir: Path,
+    fake_api: FakeImagesAPI,
+) -> None:
+    face = await add_image(store, vault, media_dir, "alice")
+    await store.grant_credits("alice", 50)
+    call = replace(ctx("alice"), run_id="run-1", call_id="toolu_7")
+    args = {"prompt": "p", "referenceMediaIds": [face], "quality": "low", "n": 3}
+    # what a process killed during the image API call leaves: the hold, no images
+    spec = image_registry.get("me.generateWithReference")
+    assert spec is not None
+    kit: MeTools = spec.handler.__self__  # type: ignore[attr-defined]
+    inp = GenerateInput.model_validate(args)
+    await kit.ledger.hold(call, "me.generateWithReference", inp, 9, GenerateOutput)
+    assert await store.credits("alice") == 41
+    fake_api.return_count = 2
+    out = await gen("me.generateWithReference", call, args)
+    assert (out["creditsCharged"], out["creditsRemaining"]) == (6, 44)
+    assert await store.credits("alice") == 44
+    assert len(await media_rows(store, "alice")) == 2
+    assert await gen("me.generateWithReference", call, args) == out
+    assert len(fake_api.requests) == 1
+
+
+async def test_a_failed_generation_releases_its_hold(
+    gen: Caller, store: Store, vault: LocalKeyVault, media_dir: Path, fake_api: FakeImagesAPI
+) -> None:
+    face = await add_image(store, vault, media_dir, "alice")
+    await store.grant_credits("alice", 30)
+    call = replace(ctx("alice"), run_id="run-1", call_id="toolu_7")
+    args = {"prompt": "p", "referenceMediaIds": [face], "n": 2}
+    fake_api.fail_status = 500
+    with pytest.raises(ImageGenerationError):
+        await gen("me.generateWithReference", call, args)
+    assert await store.credits("alice") == 30
+    async with store.transaction() as conn:
+        assert await conn.scalar(sa.select(sa.func.count()).select_from(schema.tool_calls)) == 0
+    fake_api.fail_status = None
+    out = await gen("me.generateWithReference", call, args)  # the retry of the same call runs
+    assert out["creditsRemaining"] == 10 and await store.credits("alice") == 10

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -97,7 +98,7 @@ async def test_v1_me_images_move_into_personal_spaces(
 
     store = await open_store(store_url, clock=FakeClock())
     try:
-        assert await store.schema_version() == 2
+        assert await store.schema_version() == schema.SCHEMA_VERSION
         async with store.transaction() as conn:
             cols = await columns(conn, "me_images")
             assert "user_id" not in cols
@@ -159,7 +160,7 @@ async def test_failed_migration_leaves_the_v1_store_untouched(store_url: str) ->
         await engine.dispose()
 
     store = await open_store(store_url)
-    assert await store.schema_version() == 2
+    assert await store.schema_version() == schema.SCHEMA_VERSION
     await store.close()
 
 
@@ -195,5 +196,27 @@ async def test_data_survives_reopening(store_url: str, tmp_path: Path, media_dir
         assert [(i["mediaId"], i["primarySlot"]) for i in images] == [(image, "face")]
         assert await store.credits("alice") == 42
         assert [m.role for m in await store.spaces_of("bob")] == ["owner", "viewer"]
+    finally:
+        await store.close()
+
+
+async def test_v2_store_gains_the_call_ledger(store_url: str, tmp_path: Path) -> None:
+    store = await open_store(store_url)
+    call = Caller(default_registry(store, LocalKeyVault(tmp_path / "keys.json")))
+    kept = await call("todo.create", ctx("alice"), {"title": "from v2"})
+    async with store.transaction() as conn:
+        await conn.execute(sa.text("DROP TABLE tool_calls"))
+        await conn.execute(sa.text("UPDATE meta SET value = '2' WHERE key = 'schema_version'"))
+    await store.close()
+
+    store = await open_store(store_url)
+    try:
+        assert await store.schema_version() == 3
+        call = Caller(default_registry(store, LocalKeyVault(tmp_path / "keys.json")))
+        once = replace(ctx("alice"), run_id="r", call_id="c1")
+        first = await call("todo.create", once, {"title": "after v3"})
+        assert await call("todo.create", once, {"title": "after v3"}) == first
+        titles = [t["title"] for t in (await call("todo.list", ctx("alice")))["todos"]]
+        assert titles == [kept["title"], "after v3"]
     finally:
         await store.close()
