@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from rich.console import Console
 from rich.table import Table
 
+from missions.runview import out_console
 from planner.diff import DiffReport, side_by_side
 
 
@@ -21,7 +21,7 @@ def diff_lines(report: DiffReport, a: str, b: str) -> list[str]:
 
 def print_diff(report: DiffReport, a: str, b: str) -> None:
     """A table on a terminal; plain unwrapped lines when piped."""
-    console = Console()
+    console = out_console()
     if not console.is_terminal:
         for line in diff_lines(report, a, b):
             print(line)

@@ -28,11 +28,12 @@ from missions.durable import run_once
 from missions.errors import MissionConfigError, RunInterruptedError, UnknownScheduleError
 from missions.heartbeat import DEFAULT_RECOVER_AFTER_S, BeatStore, WorkerRow, is_fresh
 from missions.runner import EventSink, MissionRun, new_run_id
+from missions.runview import out_console
 from missions.schedule import schedule_entries
 from missions.schedule_dbos import DEFAULT_CONCURRENCY, serve, set_paused
 from missions.system_db import safe_url, system_database_url
 
-console = Console()
+console = out_console()
 err = Console(stderr=True, soft_wrap=True)
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 

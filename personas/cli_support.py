@@ -16,6 +16,7 @@ from rich.console import Console
 
 from missions.app import AppSettings
 from missions.config import EVERY_RE, EVERY_UNITS
+from missions.runview import out_console
 from personas.config import PersonaConfig, load_personas, select
 from personas.errors import PersonaConfigError
 from personas.scripted import scripted_persona_model
@@ -27,7 +28,7 @@ from toolkits.cli import print_table
 from toolkits.store import open_store
 
 T = TypeVar("T")
-console = Console()
+console = out_console()
 err = Console(stderr=True, soft_wrap=True)
 
 

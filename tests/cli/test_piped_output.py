@@ -1,0 +1,17 @@
+"""Piped output is never wrapped at 80 columns, whichever package's command prints it."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+
+
+@pytest.mark.parametrize("module", ["missions.cli", "missions.cli_durable", "personas.cli_support"])
+def test_module_consoles_do_not_wrap_when_piped(module: str) -> None:
+    console = __import__(module, fromlist=["console"]).console
+    assert not console.is_terminal
+    console.file = out = io.StringIO()
+    line = "run-" + "x" * 200
+    console.print(line, markup=False, highlight=False)
+    assert out.getvalue() == line + "\n"
