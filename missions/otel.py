@@ -12,7 +12,9 @@ from typing import Any
 from opentelemetry import trace
 from opentelemetry.trace import Span, Status, StatusCode, Tracer
 
+from planner.records import as_event
 from planner.transcript import (
+    AnyEvent,
     EventBase,
     RequestEvent,
     ResponseEvent,
@@ -63,8 +65,9 @@ class SpanTranscript:
         parent_path, _, call_id = path.rpartition("/")
         return self.tools.get((parent_path, call_id))
 
-    def record(self, event: EventBase) -> None:
+    def record(self, recorded: AnyEvent) -> None:
         """Open or close the span this event belongs to."""
+        event: EventBase = as_event(recorded)
         path = event.path
         if isinstance(event, RunStarted):
             agent = event.settings.get("subagent") or self.mission_id

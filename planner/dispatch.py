@@ -22,7 +22,14 @@ from planner.logging import debug_enabled
 from planner.messages import Message, ModelResponse, ToolCall, Usage, tool_result_content
 from planner.policy import PolicyDecision, PolicyGate
 from planner.tools import AnyToolSpec, ToolContext, ToolRegistry, ToolResult
-from planner.transcript import PolicyEvent, ToolCallEvent, ToolResultEvent, Transcript
+from planner.transcript import (
+    EventBase,
+    PolicyEvent,
+    ToolCallEvent,
+    ToolResultEvent,
+    Transcript,
+    new_event,
+)
 
 PARALLEL_TOOL_BATCH_SIZE = 10
 
@@ -194,17 +201,14 @@ async def _run(
         decision = setup.gate.evaluate(spec, setup.context, call.arguments)
         _record(
             setup,
-            PolicyEvent(
-                run_id=setup.run_id,
-                path=setup.path,
-                round=round_no,
-                call_id=call.id,
-                tool=spec.name,
-                verdict=decision.verdict,
-                reason=decision.reason,
-                flagged=decision.flagged,
-                mode=decision.mode.value,
-            ),
+            PolicyEvent,
+            round=round_no,
+            call_id=call.id,
+            tool=spec.name,
+            verdict=decision.verdict,
+            reason=decision.reason,
+            flagged=decision.flagged,
+            mode=decision.mode.value,
         )
         if not decision.allow:
             return error_result(decision.denial_message(spec.name)), decision
@@ -230,15 +234,18 @@ def validate(spec: AnyToolSpec, arguments: dict[str, Any]) -> ToolResult | Prepa
 
 def _record_call(setup: RoundDispatch, call: ToolCall, round_no: int) -> ToolCall:
     """Write the tool_call event; arguments the transcript refuses become an arguments error."""
-    fields = {"run_id": setup.run_id, "path": setup.path, "round": round_no}
     try:
         _record(
             setup,
-            ToolCallEvent(**fields, call_id=call.id, name=call.name, arguments=call.arguments),
+            ToolCallEvent,
+            round=round_no,
+            call_id=call.id,
+            name=call.name,
+            arguments=call.arguments,
         )
     except TranscriptError as exc:
         call = call.model_copy(update={"arguments": {}, "arguments_error": f"arguments: {exc}"})
-        _record(setup, ToolCallEvent(**fields, call_id=call.id, name=call.name))
+        _record(setup, ToolCallEvent, round=round_no, call_id=call.id, name=call.name)
     return call
 
 
@@ -246,26 +253,26 @@ def _record_result(
     setup: RoundDispatch, call: ToolCall, round_no: int, result: ToolResult, duration_ms: float
 ) -> ToolResult:
     """Write the tool_result event; a result the transcript refuses becomes an error result."""
-    fields = {"run_id": setup.run_id, "path": setup.path, "round": round_no}
-    event = ToolResultEvent(
-        **fields,
-        call_id=call.id,
-        name=call.name,
-        success=result.success,
-        message=result.message,
-        data=result.data,
-        duration_ms=round(duration_ms, 3),
-        usage=result.usage,
-    )
+    fields: dict[str, Any] = {
+        "round": round_no,
+        "call_id": call.id,
+        "name": call.name,
+        "duration_ms": round(duration_ms, 3),
+        "usage": result.usage,
+    }
     try:
-        _record(setup, event)
+        _record(
+            setup,
+            ToolResultEvent,
+            success=result.success,
+            message=result.message,
+            data=result.data,
+            **fields,
+        )
     except TranscriptError as exc:
         message = f"tool {call.name} returned output the transcript refuses: {exc}"
         result = ToolResult(success=False, message=message, usage=result.usage)
-        _record(
-            setup,
-            event.model_copy(update={"success": False, "message": result.message, "data": None}),
-        )
+        _record(setup, ToolResultEvent, success=False, message=message, **fields)
     return result
 
 
@@ -308,6 +315,7 @@ def _from_model(spec: AnyToolSpec, output: Any) -> ToolResult:
     return ToolResult(success=True, message="ok", data=data)
 
 
-def _record(setup: RoundDispatch, event: Any) -> None:
+def _record(setup: RoundDispatch, kind: type[EventBase], /, **fields: Any) -> None:
+    """Write one event of this run, built only when a transcript is attached."""
     if setup.transcript is not None:
-        setup.transcript.record(event)
+        setup.transcript.record(new_event(kind, run_id=setup.run_id, path=setup.path, **fields))

@@ -14,6 +14,13 @@ from pydantic_core import PydanticSerializationError
 
 from planner.errors import TranscriptError
 from planner.messages import Message, ToolCall, Usage
+from planner.records import (
+    FAST_ENCODE_ERRORS,
+    EventRecord,
+    as_event,
+    encode_fast,
+    record_class,
+)
 
 if TYPE_CHECKING:
     from planner.tools import AnyToolSpec
@@ -188,23 +195,49 @@ TranscriptEvent = Annotated[
 _EVENT_ADAPTER: TypeAdapter[TranscriptEvent] = TypeAdapter(TranscriptEvent)
 
 
-class Transcript(Protocol):
-    """Where a run writes its events."""
+AnyEvent = EventBase | EventRecord
+"""What a transcript is handed: a typed event, or the write path's record of one."""
 
-    def record(self, event: EventBase) -> None:
+_FAST: dict[type[EventBase], type[EventRecord]] = {
+    cls: record_class(cls)
+    for cls in (
+        RequestEvent,
+        ResponseEvent,
+        RetryEvent,
+        PolicyEvent,
+        ToolCallEvent,
+        ToolResultEvent,
+        CompactionEvent,
+    )
+}
+"""The events the engine writes often, built as msgspec records. Their free-form values are
+checked JSON (planner.jsondata) or pydantic models; run_started and run_finished, whose
+settings and output are not, stay validated pydantic events."""
+
+
+def new_event(kind: type[EventBase], /, **fields: Any) -> AnyEvent:
+    """The event to record: an unvalidated record for the hot events, else the typed event."""
+    fast = _FAST.get(kind)
+    return kind(**fields) if fast is None else fast(**fields)
+
+
+class Transcript(Protocol):
+    """Where a run writes its events (records and typed events; `as_event` gives the latter)."""
+
+    def record(self, event: AnyEvent) -> None:
         """Write one event now."""
         ...
 
 
 class MemoryTranscript:
-    """Keeps events in a list: for tests and for sub-runs that nest in a parent."""
+    """Keeps typed events in a list: for tests and for sub-runs that nest in a parent."""
 
     def __init__(self) -> None:
         self.events: list[EventBase] = []
 
-    def record(self, event: EventBase) -> None:
-        """Append one event."""
-        self.events.append(event)
+    def record(self, event: AnyEvent) -> None:
+        """Append one event (as its typed pydantic event)."""
+        self.events.append(as_event(event))
 
 
 class FileTranscript:
@@ -218,7 +251,7 @@ class FileTranscript:
         self._fh: IO[bytes] = self.path.open("wb", buffering=0)
         self.record(Header())
 
-    def record(self, event: EventBase) -> None:
+    def record(self, event: AnyEvent) -> None:
         """Write one event line (unbuffered: written when this returns).
 
         An event the reader could not read back (not serializable, nested too deeply, a line
@@ -237,10 +270,14 @@ class FileTranscript:
         self.close()
 
 
-def encode_event(event: EventBase, path: str | Path = "transcript") -> bytes:
-    """One event as its JSON line; TranscriptError when no reader could read it back."""
+def encode_event(event: AnyEvent, path: str | Path = "transcript") -> bytes:
+    """One event as its JSON line; TranscriptError when no reader could read it back.
+
+    A record is encoded by msgspec; one msgspec cannot encode goes through its typed event,
+    whose serializer decides (and refuses) as for any typed event.
+    """
     try:
-        line = event.__pydantic_serializer__.to_json(event) + b"\n"
+        line = _encode(event) + b"\n"
     except (PydanticSerializationError, ValueError, RecursionError) as exc:
         raise TranscriptError(f"{path}: cannot write a {_kind(event)} event: {exc}") from exc
     if len(line) > MAX_LINE_BYTES:
@@ -251,7 +288,17 @@ def encode_event(event: EventBase, path: str | Path = "transcript") -> bytes:
     return line
 
 
-def _kind(event: EventBase) -> str:
+def _encode(event: AnyEvent) -> bytes:
+    if isinstance(event, EventRecord):
+        try:
+            return encode_fast(event)
+        except FAST_ENCODE_ERRORS:
+            typed: EventBase = as_event(event)
+            return typed.__pydantic_serializer__.to_json(typed)
+    return event.__pydantic_serializer__.to_json(event)
+
+
+def _kind(event: AnyEvent) -> str:
     return str(getattr(event, "type", type(event).__name__))
 
 
