@@ -213,6 +213,7 @@ _FAST: dict[type[EventBase], type[EventRecord]] = {
 """The events the engine writes often, built as msgspec records. Their free-form values are
 checked JSON (planner.jsondata) or pydantic models; run_started and run_finished, whose
 settings and output are not, stay validated pydantic events."""
+_FAST_TYPES = frozenset(_FAST.values())
 
 
 def new_event(kind: type[EventBase], /, **fields: Any) -> AnyEvent:
@@ -257,6 +258,15 @@ class FileTranscript:
         An event the reader could not read back (not serializable, nested too deeply, a line
         over MAX_LINE_BYTES) raises TranscriptError and writes nothing.
         """
+        if type(event) in _FAST_TYPES:  # the hot path, without encode_event's layers
+            try:
+                line = encode_fast(event)
+            except FAST_ENCODE_ERRORS:
+                pass
+            else:
+                if len(line) < MAX_LINE_BYTES:
+                    self._fh.write(line + b"\n")
+                    return
         self._fh.write(encode_event(event, self.path))
 
     def close(self) -> None:
