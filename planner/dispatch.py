@@ -23,12 +23,12 @@ from planner.messages import Message, ModelResponse, ToolCall, Usage, tool_resul
 from planner.policy import PolicyDecision, PolicyGate
 from planner.tools import AnyToolSpec, ToolContext, ToolRegistry, ToolResult
 from planner.transcript import (
-    EventBase,
+    AnyEvent,
     PolicyEvent,
     ToolCallEvent,
     ToolResultEvent,
     Transcript,
-    new_event,
+    event_class,
 )
 
 PARALLEL_TOOL_BATCH_SIZE = 10
@@ -212,7 +212,7 @@ async def _run(
         decision = setup.gate.evaluate(spec, setup.context, call.arguments)
         _record(
             setup,
-            PolicyEvent,
+            _POLICY,
             round=round_no,
             call_id=call.id,
             tool=spec.name,
@@ -259,7 +259,7 @@ def _record_call(setup: RoundDispatch, call: ToolCall, round_no: int) -> ToolCal
     try:
         _record(
             setup,
-            ToolCallEvent,
+            _TOOL_CALL,
             round=round_no,
             call_id=call.id,
             name=call.name,
@@ -267,7 +267,7 @@ def _record_call(setup: RoundDispatch, call: ToolCall, round_no: int) -> ToolCal
         )
     except TranscriptError as exc:
         call = call.model_copy(update={"arguments": {}, "arguments_error": f"arguments: {exc}"})
-        _record(setup, ToolCallEvent, round=round_no, call_id=call.id, name=call.name)
+        _record(setup, _TOOL_CALL, round=round_no, call_id=call.id, name=call.name)
     return call
 
 
@@ -285,7 +285,7 @@ def _record_result(
     try:
         _record(
             setup,
-            ToolResultEvent,
+            _TOOL_RESULT,
             success=result.success,
             message=result.message,
             data=result.data,
@@ -294,7 +294,7 @@ def _record_result(
     except TranscriptError as exc:
         message = f"tool {call.name} returned output the transcript refuses: {exc}"
         result = ToolResult(success=False, message=message, usage=result.usage)
-        _record(setup, ToolResultEvent, success=False, message=message, **fields)
+        _record(setup, _TOOL_RESULT, success=False, message=message, **fields)
     return result
 
 
@@ -337,7 +337,12 @@ def _from_model(spec: AnyToolSpec, output: Any) -> ToolResult:
     return ToolResult(success=True, message="ok", data=data)
 
 
-def _record(setup: RoundDispatch, kind: type[EventBase], /, **fields: Any) -> None:
+_POLICY = event_class(PolicyEvent)
+_TOOL_CALL = event_class(ToolCallEvent)
+_TOOL_RESULT = event_class(ToolResultEvent)
+
+
+def _record(setup: RoundDispatch, kind: type[AnyEvent], /, **fields: Any) -> None:
     """Write one event of this run, built only when a transcript is attached."""
     if setup.transcript is not None:
-        setup.transcript.record(new_event(kind, run_id=setup.run_id, path=setup.path, **fields))
+        setup.transcript.record(kind(run_id=setup.run_id, path=setup.path, **fields))

@@ -216,10 +216,14 @@ settings and output are not, stay validated pydantic events."""
 _FAST_TYPES = frozenset(_FAST.values())
 
 
+def event_class(kind: type[EventBase]) -> type[AnyEvent]:
+    """What to build for an event of `kind`: its msgspec record when it is a hot event."""
+    return _FAST.get(kind, kind)
+
+
 def new_event(kind: type[EventBase], /, **fields: Any) -> AnyEvent:
     """The event to record: an unvalidated record for the hot events, else the typed event."""
-    fast = _FAST.get(kind)
-    return kind(**fields) if fast is None else fast(**fields)
+    return _FAST.get(kind, kind)(**fields)
 
 
 class Transcript(Protocol):
