@@ -35,7 +35,11 @@ from planner.transcript import (
 from tests.engine.helpers import call, echo_tool, make_input
 
 json_data = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(),
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(),
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(), inner, max_size=3),
     max_leaves=12,
 )
@@ -245,3 +249,19 @@ def test_a_round_whose_calls_never_wait_runs_them_in_the_loops_task() -> None:
     loop_task = anyio.run(run)
     assert seen[:4] == [loop_task] * 4
     assert len(set(seen[4:])) == 4  # the waiting round ran in four tasks at once
+
+
+def test_nested_messages_write_the_bytes_pydantic_writes() -> None:
+    """Messages, tool calls and usage inside a record: the same bytes as the typed event."""
+    calls = (ToolCall(id="c1", name="demo.echo", arguments={"text": "hé", "n": [1, 2.5]}),)
+    messages = [
+        Message(role="user", content="go"),
+        Message(role="assistant", content="", tool_calls=calls),
+        Message(role="tool", tool_call_id="c1", name="demo.echo", content="{}", is_error=True),
+    ]
+    request = {"round": 3, "messages_added": messages, "reminders": ["r"]}
+    response = {"round": 3, "tool_calls": list(calls), "usage": Usage(input_tokens=5)}
+    for kind, fields in ((RequestEvent, request), (ResponseEvent, response)):
+        typed = kind(run_id="r1", ts=2.0, **fields)
+        record = new_event(kind, run_id="r1", ts=2.0, **fields)
+        assert encode_fast(record) == typed.__pydantic_serializer__.to_json(typed)
