@@ -41,7 +41,7 @@ LABELS: dict[str, tuple[str, str]] = {
         "µs",
     ),
     "ten_50ms_ratio": ("10 reads of 50 ms, run wall / 50 ms", "×"),
-    "ten_50ms_timer_ratio": ("  of which asyncio's timer: one bare 50 ms sleep / 50 ms", "×"),
+    "ten_50ms_timer_ratio": ("  of which asyncio's timer: 10 bare 50 ms sleeps / 50 ms", "×"),
     "ten_50ms_engine_ms": ("  of which the engine: 2 model turns + dispatch (wall - sleep)", "ms"),
     "mixed25_vs_window": ("25 mixed reads, wall / 10-slot window ideal (255 ms)", "×"),
     "gate_us_per_decision": ("policy gate per decision, 1 KiB of arguments", "µs"),
