@@ -20,8 +20,12 @@ from pydantic_core import PydanticUndefined
 from planner.messages import Message, ToolCall, Usage
 
 
-class EventRecord(msgspec.Struct, kw_only=True, frozen=True):
-    """Base of every write-side record; `model` is the pydantic event it stands for."""
+class EventRecord(msgspec.Struct, kw_only=True, frozen=True, gc=False):
+    """Base of every write-side record; `model` is the pydantic event it stands for.
+
+    Not tracked by the cycle collector (gc=False): a record holds plain data that never
+    refers back to it, so it cannot be part of a cycle.
+    """
 
     model: ClassVar[type[BaseModel]]
 
