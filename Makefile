@@ -1,7 +1,7 @@
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
-PACKAGES := planner reminders missions toolkits gateway personas
+PACKAGES := planner reminders missions toolkits gateway personas console mana_planner
 
 .PHONY: install test lint demo personas-demo bench clean fuzz
 
@@ -17,6 +17,7 @@ lint: install
 	$(BIN)/ruff check $(PACKAGES) tests bench
 	$(BIN)/ruff format --check $(PACKAGES) tests bench
 	$(BIN)/mypy $(PACKAGES)
+	$(BIN)/lint-imports
 
 test: lint
 	$(BIN)/pytest

@@ -13,5 +13,5 @@ data_packages = [DATA, *(f"{DATA}.{name}" for name in find_namespace_packages(wh
 setup(
     packages=[*find_packages(include=CODE), *data_packages],
     package_dir={DATA: "configs"},
-    package_data={package: DATA_FILES for package in data_packages},
+    package_data={"console": ["static/*"], **{package: DATA_FILES for package in data_packages}},
 )

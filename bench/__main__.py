@@ -14,7 +14,10 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from bench.cli_bench import cli_startup_figures
+from bench.gate_bench import GOAL_US_PER_KIB, gate_worst_figures
 from bench.gateway_bench import gateway_figures
+from bench.gateway_hostile import GOAL_P99_MS, hostile_figures
 from bench.subagents_bench import subagent_figures
 from bench.workloads import (
     dbos_step_cost,
@@ -45,14 +48,19 @@ LABELS: dict[str, tuple[str, str]] = {
     "ten_50ms_engine_ms": ("  of which the engine: 2 model turns + dispatch (wall - sleep)", "ms"),
     "mixed25_vs_window": ("25 mixed reads, wall / 10-slot window ideal (255 ms)", "×"),
     "gate_us_per_decision": ("policy gate per decision, 1 KiB of arguments", "µs"),
+    "gate_worst_us_per_kib": ("policy gate on hostile arguments, worst µs per KiB", "µs"),
+    "gate_worst_json_us_per_kib": ("policy gate, worst µs per KiB, JSON-borne input", "µs"),
     "transcript_share_1call": ("transcript recording, share of loop overhead (1 call)", "%"),
     "transcript_share_10call": ("transcript recording, share of loop overhead (10 calls)", "%"),
     "transcript_share_1call_cpu": ("transcript recording, share of loop CPU time (1 call)", "%"),
     "transcript_share_10call_cpu": ("transcript recording, share of loop CPU time (10 calls)", "%"),
     "replay_total_s": ("replay of a 1,000-round transcript (load + replay)", "s"),
     "subagents5_vs_ideal": ("5 research sub-agents in one round (3 x 50 ms), wall / 150 ms", "×"),
+    "list_under_attack_p99_ms": ("gateway tools/list p99 under hostile arguments", "ms"),
     "gateway_vs_bare_ratio_current": ("MCP gateway calls/s vs a bare SDK server (current)", "×"),
     "gateway_vs_bare_ratio_legacy": ("MCP gateway calls/s vs a bare SDK server (legacy)", "×"),
+    "gateway_p99_ms_100_clients": ("MCP gateway tools/call p99, 100 concurrent clients", "ms"),
+    "bare_p99_ms_100_clients": ("bare SDK server tools/call p99, 100 concurrent clients", "ms"),
 }
 
 
@@ -62,6 +70,8 @@ def fmt(value: float, unit: str) -> str:
         return f"{value * 100:.1f} %"
     if unit == "×":
         return f"{value:.3f}"
+    if unit == "ms":
+        return f"{value:.1f} ms"
     if unit == "s":
         return f"{value:.3f} s"
     if unit == "ms":
@@ -82,6 +92,19 @@ def goal_rows(figures: dict[str, Any]) -> list[tuple[str, str, str, bool]]:
             "%",
         ),
         ("replay of 1,000 rounds < 1 s", "replay_total_s", REPLAY_GOAL_S, "s"),
+        (
+            "gate ≤ 50 µs per KiB, worst hostile input",
+            "gate_worst_us_per_kib",
+            GOAL_US_PER_KIB,
+            "µs",
+        ),
+        (
+            "gate ≤ 50 µs per KiB, worst JSON-borne input",
+            "gate_worst_json_us_per_kib",
+            GOAL_US_PER_KIB,
+            "µs",
+        ),
+        ("tools/list p99 < 100 ms under attack", "list_under_attack_p99_ms", GOAL_P99_MS, "ms"),
     ]
     for label, key, limit, unit in checks:
         value = float(figures[key])
@@ -128,10 +151,13 @@ def main() -> None:
     args = parser.parse_args()
     figures: dict[str, Any] = dict(engine_figures())
     figures["gate_us_per_decision"] = gate_us_median()
+    figures.update(gate_worst_figures())
     figures.update(transcript_share())
     figures.update(replay_rounds())
     figures.update(subagent_figures())
     figures.update(gateway_figures())
+    figures.update(hostile_figures())
+    figures.update(cli_startup_figures())  # `--help` vs `import typer` (goal <= 2)
     dbos = dbos_step_cost()
     figures.update({k: v for k, v in dbos.items() if k != "dbos_per_step"})
     figures["dbos"] = dbos["dbos_per_step"]

@@ -17,6 +17,7 @@ import os
 import stat
 import time
 import uuid
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,12 +31,16 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from mcp.server.auth.provider import AccessToken
 
-from gateway.errors import GatewayConfigError, TokenRejectedError
+from gateway.errors import GatewayConfigError, JwksDocumentError, TokenRejectedError
 from gateway.settings import ALLOWED_ALGORITHMS
 
 log = structlog.get_logger("gateway.auth")
 
 REQUIRED_CLAIMS = ("exp", "iss", "aud", "sub")
+VERIFIED_TTL_S = 60.0
+"""How long a verified token is taken on trust (never past its `exp`): a key dropped from
+the JWKS stops opening the gateway within this long."""
+MAX_VERIFIED = 10_000
 JWKS_FETCH_TIMEOUT_S = 10.0
 SigningKey = ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey | rsa.RSAPrivateKey
 
@@ -48,12 +53,12 @@ class KeySource(Protocol):
         ...
 
 
-def parse_jwks(document: Mapping[str, Any]) -> dict[str, jwt.PyJWK]:
+def parse_jwks(document: Mapping[str, Any], source: str = "static keys") -> dict[str, jwt.PyJWK]:
     """Signature keys of a JWKS by `kid`; keys of other uses or algorithms are skipped."""
     keys: dict[str, jwt.PyJWK] = {}
     raw_keys = document.get("keys")
     if not isinstance(raw_keys, list):
-        raise ValueError("a JWKS document needs a `keys` list")
+        raise JwksDocumentError(source, "a JWKS document needs a `keys` list")
     for i, raw in enumerate(raw_keys):
         if not isinstance(raw, dict) or raw.get("use", "sig") != "sig":
             continue
@@ -133,7 +138,7 @@ class JwksCache:
                 return
             self._tried_at = now
             try:
-                keys = parse_jwks(await self._fetch())
+                keys = parse_jwks(await self._fetch(), self.url)
             except (httpx2.HTTPError, ValueError) as exc:
                 log.warning("jwks.fetch_failed", url=self.url, error=f"{type(exc).__name__}: {exc}")
                 return
@@ -148,7 +153,7 @@ class JwksCache:
         response.raise_for_status()
         document = response.json()
         if not isinstance(document, dict):
-            raise ValueError("the JWKS document is not a JSON object")
+            raise JwksDocumentError(self.url, "the document is not a JSON object")
         return document
 
 
@@ -170,13 +175,37 @@ class JwtVerifier:
         keys: KeySource,
         rules: JwtRules,
         on_reject: Callable[[str], None] | None = None,
+        verified_ttl_s: float = VERIFIED_TTL_S,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.keys = keys
         self.rules = rules
         self.on_reject = on_reject
+        self.verified_ttl_s = verified_ttl_s
+        self.clock = clock
+        self._verified: OrderedDict[str, tuple[float, AccessToken]] = OrderedDict()
 
     async def verify_token(self, token: str) -> AccessToken | None:
-        """The access token for a valid JWT, else None (logged with the reason)."""
+        """The access token for a valid JWT, else None (logged with the reason).
+
+        A token verified in the last `verified_ttl_s` (and not past `exp`) is not verified
+        again: the signature check is most of what a call costs the gateway.
+        """
+        now = self.clock()
+        cached = self._verified.get(token)
+        if cached is not None:
+            if now < cached[0]:
+                return cached[1]
+            del self._verified[token]
+        access = await self._verify_access(token)
+        if access is not None and access.expires_at is not None:
+            until = min(now + self.verified_ttl_s, access.expires_at + self.rules.leeway_s)
+            self._verified[token] = (until, access)
+            if len(self._verified) > MAX_VERIFIED:
+                self._verified.popitem(last=False)
+        return access
+
+    async def _verify_access(self, token: str) -> AccessToken | None:
         try:
             claims = await self.verify(token)
         except TokenRejectedError as exc:

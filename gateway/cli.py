@@ -1,7 +1,12 @@
-"""`mana-planner gateway` and `mana-planner auth token`; mount them with `register(app)`."""
+"""`mana-planner gateway` and `mana-planner auth token`; mount them with `register(app)`.
+
+Configuration errors (planner's ConfigError and GatewayConfigError) reach the CLI root, which
+prints them as one line and exits 2.
+"""
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import replace
 from typing import Annotated
 
@@ -13,16 +18,10 @@ from gateway.auth import LocalSigner
 from gateway.errors import GatewayConfigError
 from gateway.serving import serve
 from gateway.settings import DEFAULT_HOST, DEFAULT_PORT, GatewaySettings, parse_ttl
-from planner.errors import ConfigError
 from planner.policy import PolicyMode
 
 auth_app = typer.Typer(help="Identity for the MCP gateway.", no_args_is_help=True)
 err = Console(stderr=True, soft_wrap=True)
-
-
-def _fail(message: str) -> None:
-    err.print(f"[red]error:[/] {message}", highlight=False)
-    raise typer.Exit(2)
 
 
 def gateway_command(
@@ -44,21 +43,17 @@ def gateway_command(
     log_level: Annotated[str, typer.Option(help="uvicorn log level")] = "info",
 ) -> None:
     """Serve the app's tools over MCP Streamable HTTP (JWT auth, spaces, the policy gate)."""
-    try:
-        settings = GatewaySettings.from_env()
-        settings = replace(
-            settings,
-            host=host,
-            port=port,
-            public_url=public_url or settings.public_url,
-            stateless=stateless,
-            allow_destructive=frozenset(allow_destructive or ()),
-        )
-        if policy_mode is not None:
-            settings = replace(settings, policy_mode=PolicyMode.parse(policy_mode, "--policy-mode"))
-    except ConfigError as exc:
-        _fail(str(exc))
-        return
+    settings = GatewaySettings.from_env()
+    settings = replace(
+        settings,
+        host=host,
+        port=port,
+        public_url=public_url or settings.public_url,
+        stateless=stateless,
+        allow_destructive=frozenset(allow_destructive or ()),
+    )
+    if policy_mode is not None:
+        settings = replace(settings, policy_mode=PolicyMode.parse(policy_mode, "--policy-mode"))
     identity = (
         f"local key {settings.signing_key_path}" if settings.local_identity else settings.jwks_url
     )
@@ -67,12 +62,8 @@ def gateway_command(
         f"identity {identity})",
         highlight=False,
     )
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         anyio.run(lambda: serve(settings, log_level=log_level))
-    except ConfigError as exc:
-        _fail(str(exc))
-    except KeyboardInterrupt:
-        pass
 
 
 @auth_app.command("token")
@@ -81,20 +72,16 @@ def token_command(
     ttl: Annotated[str, typer.Option(help="Lifetime: 90s, 30m, 1h, 7d")] = "1h",
 ) -> None:
     """Mint a token for the gateway's local identity (printed to stdout)."""
-    try:
-        settings = GatewaySettings.from_env()
-        if not settings.local_identity:
-            raise GatewayConfigError(
-                "MANA_JWKS_URL is set: the gateway trusts an outside provider; "
-                "get tokens from that provider"
-            )
-        signer = LocalSigner.load_or_create(settings.signing_key_path)
-        token = signer.mint(
-            user, issuer=settings.issuer, audience=settings.audience, ttl_s=parse_ttl(ttl)
+    settings = GatewaySettings.from_env()
+    if not settings.local_identity:
+        raise GatewayConfigError(
+            "MANA_JWKS_URL is set: the gateway trusts an outside provider; "
+            "get tokens from that provider"
         )
-    except ConfigError as exc:
-        _fail(str(exc))
-        return
+    signer = LocalSigner.load_or_create(settings.signing_key_path)
+    token = signer.mint(
+        user, issuer=settings.issuer, audience=settings.audience, ttl_s=parse_ttl(ttl)
+    )
     typer.echo(token)
 
 

@@ -7,6 +7,8 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from gateway.errors import MetricLabelsError
+
 LabelValues = tuple[str, ...]
 DEFAULT_BUCKETS: tuple[float, ...] = (
     0.001,
@@ -57,7 +59,7 @@ class Counter:
     def inc(self, *labels: str, amount: float = 1.0) -> None:
         """Add `amount` to the series of these label values."""
         if len(labels) != len(self.label_names):
-            raise ValueError(f"{self.name} takes labels {self.label_names}, got {labels}")
+            raise MetricLabelsError(self.name, self.label_names, labels)
         with self._lock:
             self._values[labels] = self._values.get(labels, 0.0) + amount
 
@@ -96,7 +98,7 @@ class Histogram:
     def observe(self, value: float, *labels: str) -> None:
         """Record one observation."""
         if len(labels) != len(self.label_names):
-            raise ValueError(f"{self.name} takes labels {self.label_names}, got {labels}")
+            raise MetricLabelsError(self.name, self.label_names, labels)
         with self._lock:
             series = self._series.get(labels)
             if series is None:
@@ -162,6 +164,11 @@ class GatewayMetrics:
             "Requests refused with 403 because the user is not a member of the space.",
             (),
         )
+        self.oversized_requests = Counter(
+            "mana_gateway_oversized_requests_total",
+            "Requests refused with 413 because the body was over the size limit.",
+            (),
+        )
 
     def render(self) -> str:
         """Every metric in Prometheus text exposition format."""
@@ -172,6 +179,7 @@ class GatewayMetrics:
             self.tool_latency,
             self.auth_failures,
             self.space_denials,
+            self.oversized_requests,
         ):
             lines.extend(metric.render())
         return "\n".join(lines) + "\n"

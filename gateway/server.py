@@ -5,22 +5,20 @@ from the authenticated HTTP request), its `StreamableHTTPSessionManager` (2026-0
 single-exchange requests and legacy `Mcp-Session-Id` sessions side by side; a session only
 answers the credential that opened it), `BearerAuthBackend` + `RequireAuthMiddleware` (401 with
 `WWW-Authenticate` and the protected-resource metadata URL) and the RFC 9728 metadata route.
-Around the MCP endpoint sits one guard of ours: `x-mana-space` must name a space the user
-belongs to (403 otherwise).
+Around the MCP endpoint sit two guards of ours (gateway/access.py): a body-size limit (413)
+and `x-mana-space`, which must name a space the user belongs to (403 otherwise).
 
-A tools/call runs: resolve (admin tools do not exist here) -> validate input -> policy gate
-(decides and records the invocation in the per-user rolling log) -> handler.
+A tools/call goes through the engine's one call pipeline, `dispatch_call`: resolve (admin
+tools do not exist here) -> validate -> policy gate (which records the invocation in the
+per-user rolling log, so invalid arguments never count against a rate limit) -> handler.
 """
 
 from __future__ import annotations
 
-import json
 import time
-import uuid
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -28,11 +26,7 @@ import anyio
 import mcp.types as types
 import structlog
 from mcp.server.auth.middleware.auth_context import AuthContextMiddleware
-from mcp.server.auth.middleware.bearer_auth import (
-    AuthenticatedUser,
-    BearerAuthBackend,
-    RequireAuthMiddleware,
-)
+from mcp.server.auth.middleware.bearer_auth import BearerAuthBackend, RequireAuthMiddleware
 from mcp.server.auth.routes import build_resource_metadata_url, create_protected_resource_routes
 from mcp.server.context import ServerRequestContext
 from mcp.server.lowlevel.server import Server
@@ -42,177 +36,54 @@ from mcp.server.transport_security import TransportSecuritySettings
 from mcp.shared.exceptions import MCPError
 from pydantic import AnyHttpUrl
 from starlette.applications import Starlette
-from starlette.datastructures import Headers
 from starlette.middleware import Middleware
 from starlette.middleware.authentication import AuthenticationMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
-from starlette.types import ASGIApp, Receive, Scope, Send
 
+from gateway.access import (
+    MAX_TRACKED,
+    BodyLimit,
+    Caller,
+    SpaceAccess,
+    SpaceGuard,
+    authenticated_subject,
+    requested_space,
+)
 from gateway.auth import JwksCache, JwtRules, JwtVerifier, KeySource, LocalSigner, StaticKeys
 from gateway.metrics import GatewayMetrics
-from gateway.settings import MCP_PATH, SPACE_HEADER, GatewaySettings
-from planner.dispatch import error_result, execute, validate
-from planner.policy import PolicyDecision, PolicyGate, UserPolicySettings
-from planner.tools import AnyToolSpec, ToolContext, ToolRegistry, ToolResult, mcp_annotations
+from gateway.results import POLICY_META_KEY, mcp_result, mcp_tool, policy_meta, reason_label
+from gateway.settings import MCP_PATH, GatewaySettings
+from planner import (
+    ExecutedCall,
+    PolicyGate,
+    PolicyMode,
+    ToolCall,
+    ToolRegistry,
+    UserPolicySettings,
+    dispatch_call,
+)
+from planner.dispatch import RoundDispatch, error_result
 from toolkits import default_registry
 from toolkits.keyvault import KeyVault, LocalKeyVault
 from toolkits.store import Store, open_store
-from toolkits.tenancy import PERSONAL_ALIAS, membership, personal_space_id, resolve_space_id
 
 log = structlog.get_logger("gateway")
 
+__all__ = [
+    "POLICY_META_KEY",
+    "Gateway",
+    "gateway_app",
+    "log_policy_mode",
+    "open_gateway",
+    "transport_security",
+    "user_policy",
+]
+
 SERVER_NAME = "mana-planner"
 SERVER_VERSION = "0.1.0"
-POLICY_META_KEY = "dev.mana-planner/policy"
-"""`_meta` key of a call result that carries a non-allow policy verdict (flagged, would-deny)."""
-MEMBERSHIP_TTL_S = 5.0
-MAX_TRACKED = 10_000
 INVALID_REQUEST = -32600
-
-
-@dataclass(frozen=True)
-class Caller:
-    """Who sent one MCP request, in which space, over which session."""
-
-    user_id: str
-    space_id: str
-    session_id: str | None
-
-    def context(self, request_id: object) -> ToolContext:
-        """The ToolContext of one call: run id is the session (or a fresh request id)."""
-        run_id = self.session_id or f"req-{uuid.uuid4().hex[:16]}"
-        return ToolContext(
-            user_id=self.user_id,
-            space_id=self.space_id,
-            run_id=run_id,
-            invoker="mcp",
-            call_id=f"{run_id}:{request_id}",
-        )
-
-
-class SpaceAccess:
-    """Membership checks for `x-mana-space`; positive answers are cached for a few seconds.
-
-    Only the front door relies on the cache: every tool call checks membership again inside
-    its own store transaction (`Store.scoped`), so a revoked member is refused there at once.
-    """
-
-    def __init__(
-        self,
-        store: Store,
-        ttl_s: float = MEMBERSHIP_TTL_S,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self.store = store
-        self.ttl_s = ttl_s
-        self.clock = clock
-        self._ok: dict[tuple[str, str], float] = {}
-
-    async def allows(self, user_id: str, space_id: str) -> bool:
-        """True when the user belongs to the space (their personal space always)."""
-        if space_id == personal_space_id(user_id):
-            return True
-        key = (user_id, space_id)
-        seen = self._ok.get(key)
-        now = self.clock()
-        if seen is not None and now - seen < self.ttl_s:
-            return True
-        async with self.store.transaction() as conn:
-            member = await membership(conn, user_id, space_id)
-        if member is None:
-            self._ok.pop(key, None)
-            return False
-        if len(self._ok) >= MAX_TRACKED:
-            self._ok.clear()
-        self._ok[key] = now
-        return True
-
-
-def requested_space(user_id: str, headers: Headers | Mapping[str, str]) -> str:
-    """The space a request names in `x-mana-space`, default the user's personal space."""
-    named = (headers.get(SPACE_HEADER) or "").strip() or PERSONAL_ALIAS
-    return resolve_space_id(user_id, named)
-
-
-def authenticated_subject(scope: Scope) -> str | None:
-    """The token subject of an authenticated request, else None."""
-    user = scope.get("user")
-    if isinstance(user, AuthenticatedUser) and user.access_token.subject:
-        return user.access_token.subject
-    return None
-
-
-class SpaceGuard:
-    """ASGI guard in front of the MCP app: 403 unless the user belongs to `x-mana-space`."""
-
-    def __init__(self, app: ASGIApp, access: SpaceAccess, metrics: GatewayMetrics) -> None:
-        self.app = app
-        self.access = access
-        self.metrics = metrics
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        subject = authenticated_subject(scope)
-        if scope["type"] == "http" and subject is not None:
-            space = requested_space(subject, Headers(scope=scope))
-            if not await self.access.allows(subject, space):
-                self.metrics.space_denials.inc()
-                log.info("gateway.space_denied", user=subject, space=space)
-                response = JSONResponse(
-                    {
-                        "error": "forbidden",
-                        "error_description": f"user {subject!r} is not a member of space {space!r}",
-                    },
-                    status_code=403,
-                )
-                await response(scope, receive, send)
-                return
-        await self.app(scope, receive, send)
-
-
-def mcp_tool(spec: AnyToolSpec) -> types.Tool:
-    """An MCP tool definition: the dotted name, the input schema and the spec's hints."""
-    hints = mcp_annotations(spec)
-    return types.Tool(
-        name=spec.name,
-        description=spec.description,
-        input_schema=spec.input_schema,
-        annotations=types.ToolAnnotations(
-            read_only_hint=hints["readOnlyHint"],
-            destructive_hint=hints["destructiveHint"],
-            idempotent_hint=hints["idempotentHint"],
-        ),
-    )
-
-
-def mcp_result(result: ToolResult, meta: dict[str, Any] | None = None) -> types.CallToolResult:
-    """A ToolResult as MCP content: the JSON envelope (errors: their message) + structured."""
-    envelope = {"success": result.success, "message": result.message, "data": result.data}
-    text = (
-        json.dumps(envelope, ensure_ascii=False, default=str) if result.success else result.message
-    )
-    return types.CallToolResult(
-        content=[types.TextContent(type="text", text=text)],
-        structured_content=envelope,
-        is_error=not result.success,
-        meta=meta,
-    )
-
-
-def policy_meta(decision: PolicyDecision) -> dict[str, Any] | None:
-    """The `_meta` entry that tells a client about a flagged or would-deny verdict."""
-    if decision.verdict == "allow":
-        return None
-    return {
-        POLICY_META_KEY: {
-            "verdict": decision.verdict,
-            "reason": decision.reason,
-            "flagged": decision.flagged,
-            "reminder": decision.reminder,
-            "mode": decision.mode.value,
-        }
-    }
 
 
 class Gateway:
@@ -263,40 +134,36 @@ class Gateway:
     async def _call_tool(
         self, ctx: ServerRequestContext[Any, Any], params: types.CallToolRequestParams
     ) -> types.CallToolResult:
-        """Resolve, validate, gate (recording the invocation), then run one tool."""
+        """One call through the engine's pipeline, counted and timed for the metrics."""
         caller = self._caller(ctx)
-        start = time.perf_counter()
-        spec = self.tools.get(params.name)
-        if spec is None:
+        if self.tools.get(params.name) is None:
             self.metrics.tool_calls.inc("unknown", "unknown")
             return mcp_result(error_result(f"Unknown tool: {params.name}"))
+        start = time.perf_counter()
         tool_ctx = caller.context(ctx.request_id)
-        arguments = params.arguments or {}
-        prepared = validate(spec, arguments)
-        if isinstance(prepared, ToolResult):
-            return self._done(spec, prepared, "invalid", start)
-        decision = self.gate.evaluate(spec, tool_ctx, arguments)
-        self.metrics.policy_decisions.inc(
-            decision.verdict, _reason_label(decision), decision.mode.value
+        call = ToolCall.model_construct(
+            id=tool_ctx.call_id, name=params.name, arguments=params.arguments or {}
         )
-        if not decision.allow:
-            denied = error_result(decision.denial_message(spec.name))
-            return self._done(spec, denied, "denied", start, policy_meta(decision))
-        result = await execute(spec, tool_ctx, prepared.payload)
-        outcome = "ok" if result.success else "error"
-        return self._done(spec, result, outcome, start, policy_meta(decision))
+        setup = RoundDispatch(self.tools, tool_ctx, self.gate)
+        executed = await dispatch_call(setup, call)
+        self.metrics.tool_latency.observe(time.perf_counter() - start, params.name)
+        self.metrics.tool_calls.inc(params.name, self._outcome(executed))
+        decision = executed.decision
+        if decision is not None:
+            self.metrics.policy_decisions.inc(
+                decision.verdict, reason_label(decision), decision.mode.value
+            )
+        return mcp_result(executed.result, policy_meta(decision))
 
-    def _done(
-        self,
-        spec: AnyToolSpec,
-        result: ToolResult,
-        outcome: str,
-        start: float,
-        meta: dict[str, Any] | None = None,
-    ) -> types.CallToolResult:
-        self.metrics.tool_calls.inc(spec.name, outcome)
-        self.metrics.tool_latency.observe(time.perf_counter() - start, spec.name)
-        return mcp_result(result, meta)
+    @staticmethod
+    def _outcome(executed: ExecutedCall) -> str:
+        """The metrics outcome of a call: ok, error, denied or invalid."""
+        decision = executed.decision
+        if decision is None:
+            return "ok" if executed.result.success else "invalid"
+        if not decision.allow:
+            return "denied"
+        return "ok" if executed.result.success else "error"
 
     def _caller(self, ctx: ServerRequestContext[Any, Any]) -> Caller:
         """The authenticated caller of this request; refuses a session another user opened."""
@@ -328,10 +195,11 @@ class Gateway:
             security_settings=security,
         )
         resource = AnyHttpUrl(settings.resource_url)
-        endpoint = RequireAuthMiddleware(
-            SpaceGuard(StreamableHTTPASGIApp(manager), self.access, self.metrics),
-            [],
-            build_resource_metadata_url(resource),
+        guarded = SpaceGuard(StreamableHTTPASGIApp(manager), self.access, self.metrics)
+        endpoint = BodyLimit(
+            RequireAuthMiddleware(guarded, [], build_resource_metadata_url(resource)),
+            settings.max_request_bytes,
+            self.metrics,
         )
         routes: list[Route] = [
             Route(MCP_PATH, endpoint=endpoint),
@@ -387,10 +255,17 @@ def transport_security(settings: GatewaySettings) -> TransportSecuritySettings |
     )
 
 
-def _reason_label(decision: PolicyDecision) -> str:
-    if decision.reason:
-        return decision.reason
-    return "injection-marker" if decision.flagged else "none"
+UNENFORCED_WARNING = (
+    "destructive tools run for outside clients (the gate only logs what it would deny); "
+    "serve with --policy-mode enforce or POLICY_MODE=enforce to refuse them"
+)
+
+
+def log_policy_mode(mode: PolicyMode, allow_destructive: frozenset[str]) -> None:
+    """Say at start what the gate enforces; unless it enforces, warn that destructive tools run."""
+    log.info("gateway.policy_mode", mode=mode.value, allow_destructive=sorted(allow_destructive))
+    if mode is not PolicyMode.ENFORCE:
+        log.warning("gateway.policy_not_enforced", mode=mode.value, detail=UNENFORCED_WARNING)
 
 
 def user_policy(settings: GatewaySettings) -> Callable[[str], UserPolicySettings]:
@@ -434,6 +309,7 @@ async def open_gateway(
         )
     if gate is None:
         gate = PolicyGate(mode=settings.policy_mode, settings_for=user_policy(settings))
+    log_policy_mode(gate.mode, settings.allow_destructive)
     try:
         yield Gateway(
             registry=registry, store=store, settings=settings, keys=keys, gate=gate, signer=signer

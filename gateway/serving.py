@@ -19,6 +19,7 @@ from typing import Self
 import uvicorn
 from starlette.types import ASGIApp
 
+from gateway.errors import ServerStartError
 from gateway.server import Gateway, gateway_app
 from gateway.settings import GatewaySettings
 
@@ -35,6 +36,7 @@ async def serve(settings: GatewaySettings, *, log_level: str = "info") -> None:
             host=settings.host,
             port=settings.port,
             log_level=log_level,
+            log_config=None,  # uvicorn's lines go through the application's logging (JSON)
             lifespan="on",
             server_header=False,
         )
@@ -74,9 +76,9 @@ class ServerThread:
         deadline = time.monotonic() + START_TIMEOUT_S
         while not (self._server is not None and self._server.started):
             if self._error is not None:
-                raise RuntimeError(f"server on {self.base_url} failed to start") from self._error
+                raise ServerStartError(self.base_url, "failed to start") from self._error
             if not self._thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError(f"server on {self.base_url} did not start")
+                raise ServerStartError(self.base_url, "did not start")
             time.sleep(0.01)
         return self
 

@@ -25,6 +25,8 @@ LOCAL_ISSUER = "urn:mana-planner:local"
 DEFAULT_AUDIENCE = "mana-planner"
 ALLOWED_ALGORITHMS: tuple[str, ...] = ("RS256", "ES256", "EdDSA")
 MCP_PATH = "/mcp"
+DEFAULT_MAX_REQUEST_BYTES = 4 * 1024 * 1024
+"""4 MiB: room for 1 MiB of arguments in any JSON escaping, far below what would hurt."""
 SPACE_HEADER = "x-mana-space"
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 _TTL_RE = re.compile(r"^\s*(\d+)\s*([smhd]?)\s*$")
@@ -65,6 +67,8 @@ class GatewaySettings:
     stateless: bool = False
     """True: no legacy sessions (the 2026 protocol needs none). False serves both."""
     json_response: bool = False
+    max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES
+    """Request bodies over this many bytes are refused with 413 before anything parses them."""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> GatewaySettings:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from missions.config import PATH_PREFIXES, MissionConfig, SubAgentConfig, load_mission
 from missions.errors import MissionConfigError
+from missions.output import mission_output_model
 from missions.toolmodules import where, with_provided_tools
 from planner import ToolRegistry
 from planner.subagents import TASK_TOOL
@@ -102,6 +103,10 @@ def check_mission(
     names = list(catalog.names)
     try:
         names = with_provided_tools(catalog, cfg, mission_path).names
+    except MissionConfigError as exc:
+        errors.append(str(exc))
+    try:
+        mission_output_model(cfg, mission_path)
     except MissionConfigError as exc:
         errors.append(str(exc))
     if cfg.subagents:

@@ -1,56 +1,40 @@
-"""CLI commands for durable runs and schedules: `schedule`, `missions pause`, `missions resume`.
+"""CLI commands for durable runs and workers: `schedule`, `workers`, `missions pause|resume`.
 
-Mount them into the main app with `register(app, missions_app)`; `run_command_engine()` gives
-`mana-planner run` the engine it should run through.
+Mount them with `register(app, missions_app)`; `run_app_mission` is `mana-planner run` through
+the durable engine, stopping cleanly on SIGINT or SIGTERM.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import shlex
 import signal
 import threading
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from dataclasses import dataclass
+import time
 from enum import StrEnum
 from pathlib import Path
 from types import FrameType
 from typing import Annotated
 
+import anyio
 import typer
 from rich.console import Console
 
-from missions.app import App, AppSettings, open_app
+from missions.app import AppSettings
+from missions.app_env import app_engine
 from missions.config import MissionConfig
-from missions.durable import (
-    DBOSEngine,
-    EnvFactory,
-    MissionEnv,
-    RunStart,
-    run_once,
-    system_database_url,
-)
-from missions.errors import MissionConfigError
-from missions.runner import (
-    EventSink,
-    MissionRun,
-    mission_tools,
-    new_run_id,
-    record_of,
-    remote_tools,
-)
-from missions.schedule import (
-    DEFAULT_CONCURRENCY,
-    UnknownScheduleError,
-    safe_url,
-    schedule_entries,
-    serve,
-    set_paused,
-)
-from missions.store import RunRecord
-from planner import ToolRegistry
+from missions.durable import run_once
+from missions.errors import MissionConfigError, RunInterruptedError, UnknownScheduleError
+from missions.heartbeat import DEFAULT_RECOVER_AFTER_S, BeatStore, WorkerRow, is_fresh
+from missions.runner import EventSink, MissionRun, new_run_id
+from missions.schedule import schedule_entries
+from missions.schedule_dbos import DEFAULT_CONCURRENCY, serve, set_paused
+from missions.system_db import safe_url, system_database_url
 
 console = Console()
 err = Console(stderr=True, soft_wrap=True)
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 DbUrlOption = Annotated[
     str | None,
@@ -73,6 +57,11 @@ def _fail(message: str, code: int = 2) -> None:
     raise typer.Exit(code)
 
 
+def _system_url(db_url: str | None = None) -> str:
+    settings = AppSettings.from_env()
+    return system_database_url(db_url or settings.database_url, settings.var_dir)
+
+
 def schedule(
     path: Annotated[Path, typer.Argument(help="A mission file or a folder of them")] = Path(
         "configs/missions"
@@ -83,10 +72,14 @@ def schedule(
     concurrency: Annotated[
         int, typer.Option(min=1, help="Scheduled runs in flight on this worker")
     ] = DEFAULT_CONCURRENCY,
+    recover_after: Annotated[
+        float,
+        typer.Option(min=1.0, help="Take over a worker's runs once its heartbeat is this old (s)"),
+    ] = DEFAULT_RECOVER_AFTER_S,
     runs_dir: Annotated[Path, typer.Option(help="Where transcripts go")] = Path("runs"),
     db_url: DbUrlOption = None,
 ) -> None:
-    """Run the scheduler until interrupted; start it on several machines to scale out."""
+    """Run a worker until interrupted: fire schedules, run queued runs, recover dead workers."""
     try:
         schedule_entries(path)  # fail on a bad file before connecting
     except MissionConfigError as exc:
@@ -99,11 +92,15 @@ def schedule(
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
     engine = app_engine(AppSettings.from_env(runs_dir), db_url)
+    engine.recover_after_s = recover_after
 
     def ready(ids: list[str]) -> None:
         where = safe_url(engine.url)
         names = ", ".join(ids) or "none"
-        console.print(f"scheduling {len(ids)} missions on {where}: {names}", highlight=False)
+        console.print(
+            f"worker {engine.executor_id}: scheduling {len(ids)} missions on {where}: {names}",
+            highlight=False,
+        )
 
     try:
         serve(
@@ -119,10 +116,8 @@ def schedule(
 
 
 def _set(mission_id: str, db_url: str | None, paused: bool) -> None:
-    settings = AppSettings.from_env()
-    url = system_database_url(db_url or settings.database_url, settings.var_dir)
     try:
-        set_paused(url, mission_id, paused=paused)
+        set_paused(_system_url(db_url), mission_id, paused=paused)
     except UnknownScheduleError as exc:
         _fail(str(exc), 1)
     console.print(f"{mission_id}: {'paused' if paused else 'resumed'}", highlight=False)
@@ -144,75 +139,62 @@ def resume(
     _set(mission_id, db_url, paused=False)
 
 
+def worker_rows(rows: list[WorkerRow], in_flight: dict[str, int], now: float) -> list[list[str]]:
+    """The `workers` table: executor, application, role, process, last beat, state, runs."""
+    out = []
+    for w in rows:
+        age = now - w.beat_at
+        if w.recovered_by:
+            state = f"dead, recovered by {w.recovered_by}"
+        else:
+            state = "alive" if is_fresh(w.beat_at, now) else "dead"
+        process = f"{w.host}:{w.pid}"
+        runs = str(in_flight.get(w.executor_id, 0))
+        out.append([w.executor_id, w.app_name, w.role, process, f"{age:.1f}s ago", state, runs])
+    return out
+
+
+def workers(db_url: DbUrlOption = None) -> None:
+    """Workers and runs with a heartbeat: executor ids, last heartbeat, runs in flight."""
+    from toolkits.cli import print_table
+
+    store = BeatStore(_system_url(db_url))
+    try:
+        rows, beats = store.workers(), store.run_beats()
+    finally:
+        store.close()
+    in_flight: dict[str, int] = {}
+    for beat in beats.values():
+        in_flight[beat.executor_id] = in_flight.get(beat.executor_id, 0) + 1
+    columns = ("executor", "application", "role", "process", "heartbeat", "state", "runs")
+    print_table("Workers", columns, worker_rows(rows, in_flight, time.time()))
+
+
 def register(app: typer.Typer, missions_app: typer.Typer) -> None:
-    """Add `schedule` to the main app and `pause` / `resume` to `missions`."""
+    """Add `schedule` and `workers` to the main app and `pause` / `resume` to `missions`."""
     app.command("schedule")(schedule)
+    app.command("workers")(workers)
     missions_app.command("pause")(pause)
     missions_app.command("resume")(resume)
 
 
-@dataclass
-class AppEnv:
-    """The application's MissionEnv: its tools (plan-only aware), spaces and run store."""
-
-    app: App
-
-    @asynccontextmanager
-    async def tools_for(
-        self, cfg: MissionConfig, mission_path: Path | None
-    ) -> AsyncIterator[ToolRegistry]:
-        """The mission's tools (its MCP tool sources open meanwhile); plan-only proposes."""
-        async with remote_tools(cfg, mission_path) as remote:
-            yield mission_tools(cfg, self.app, mission_path, remote)
-
-    async def space_for(self, cfg: MissionConfig) -> str:
-        """The user's personal space."""
-        return (await self.app.store.personal_space(cfg.user_id)).id
-
-    async def run_started(self, start: RunStart) -> None:
-        """A row for the run, not finished yet."""
-        await self.app.runs.record_run(
-            RunRecord(
-                id=start.run_id,
-                mission_id=start.mission_id,
-                started_at=start.started_at,
-                finished_at=None,
-                stop_reason=None,
-                rounds=0,
-                tool_calls=0,
-                input_tokens=0,
-                output_tokens=0,
-                cost_usd=0.0,
-                model=start.model_id,
-                transcript_path=str(start.transcript_path),
-                error=None,
-            )
-        )
-
-    async def run_finished(self, run: MissionRun) -> None:
-        """The run's final row."""
-        await self.app.runs.record_run(record_of(run))
+def resume_command(
+    mission_path: Path | None, run_id: str, model_spec: str | None, runs_dir: Path
+) -> str:
+    """The exact command that resumes an interrupted run."""
+    words = ["mana-planner", "run", str(mission_path or "MISSION.toml"), "--run-id", run_id]
+    if model_spec:
+        words += ["--model", model_spec]
+    if runs_dir != Path("runs"):
+        words += ["--runs-dir", str(runs_dir)]
+    return shlex.join(words)
 
 
-def app_env(settings: AppSettings) -> EnvFactory:
-    """Opens the app (store, vault, run store, tools) for each run execution."""
+class _DropCancelWarnings(logging.Filter):
+    """DBOS warns once per cancelled task; an operator's interrupt is not worth three lines."""
 
-    @asynccontextmanager
-    async def open_env() -> AsyncIterator[MissionEnv]:
-        async with open_app(settings) as opened:
-            yield AppEnv(opened)
-
-    return open_env
-
-
-def app_engine(settings: AppSettings, db_url: str | None = None) -> DBOSEngine:
-    """The engine the CLI uses: the app's environment, its database and folders."""
-    return DBOSEngine(
-        app_env(settings),
-        db_url=db_url or settings.database_url,
-        runs_dir=settings.runs_dir,
-        var_dir=settings.var_dir,
-    )
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith("Asyncio task cancelled")
 
 
 async def run_app_mission(
@@ -223,13 +205,40 @@ async def run_app_mission(
     model_spec: str | None = None,
     run_id: str | None = None,
     on_event: EventSink | None = None,
+    stop_signals: tuple[signal.Signals, ...] = STOP_SIGNALS,
 ) -> MissionRun:
-    """`mana-planner run` through the durable engine; `run_id` of a killed run resumes it."""
-    return await run_once(
-        app_engine(settings),
-        cfg,
-        run_id=run_id or new_run_id(),
-        model_spec=model_spec,
-        mission_path=mission_path,
-        on_event=on_event,
-    )
+    """`mana-planner run` through the durable engine; `run_id` of a killed run resumes it.
+
+    SIGINT or SIGTERM cancels the run: its record says `interrupted`, its transcript ends with
+    the loop's last event, and RunInterruptedError carries the command that resumes it.
+    """
+    rid = run_id or new_run_id()
+    got: list[int] = []
+    scope = anyio.CancelScope()
+    loop = asyncio.get_running_loop()
+
+    def on_signal(signum: int) -> None:
+        got.append(signum)
+        logging.getLogger("dbos").addFilter(_DropCancelWarnings())
+        scope.cancel()
+
+    for signum in stop_signals:
+        loop.add_signal_handler(signum, on_signal, signum)
+    run: MissionRun | None = None
+    try:
+        with scope:
+            run = await run_once(
+                app_engine(settings),
+                cfg,
+                run_id=rid,
+                model_spec=model_spec,
+                mission_path=mission_path,
+                on_event=on_event,
+            )
+    finally:
+        for signum in stop_signals:
+            loop.remove_signal_handler(signum)
+    if run is None:
+        command = resume_command(mission_path, rid, model_spec, settings.runs_dir)
+        raise RunInterruptedError(rid, command)
+    return run

@@ -33,6 +33,7 @@ PATH_PREFIXES = ("scripted", "replay")
 CRON_FIELDS = ("second", "minute", "hour", "day of month", "month", "day of week")
 BASE_DIR = "base_dir"
 """The validation-context key holding the folder a file's relative paths resolve against."""
+OUTPUT_RE = r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*:[A-Za-z_][A-Za-z0-9_.]*$"
 MODULE_RE = r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*(:[A-Za-z_][A-Za-z0-9_]*)?$"
 PositiveInt = Annotated[int, Field(ge=1)]
 Model = TypeVar("Model", bound=BaseModel)
@@ -144,11 +145,6 @@ class ToolSourceConfig(_Strict):
             raise ValueError("`env` and `cwd` apply to `command` sources only")
         return self
 
-    @property
-    def where(self) -> str:
-        """The URL or the command line, for messages."""
-        return self.url or " ".join(self.command or ())
-
 
 class MissionConfig(_Strict):
     """One mission: a goal, a model, the tools it may use, limits and a schedule."""
@@ -178,6 +174,8 @@ class MissionConfig(_Strict):
     """Python tool providers, `pkg.module` or `pkg.module:function` (see missions/toolmodules)."""
     tool_entry_points: list[str] = Field(default_factory=list)
     """Names of installed entry points in the group `mana_planner.tools`."""
+    output: str | None = Field(default=None, pattern=OUTPUT_RE)
+    """`pkg.module:Model`: the answer must validate into this pydantic model (missions/output)."""
 
     @field_validator("model")
     @classmethod
@@ -225,6 +223,17 @@ class MissionConfig(_Strict):
         if problem:
             raise ValueError(problem)
         return value
+
+    @model_validator(mode="after")
+    def _options_fit_the_model(self) -> MissionConfig:
+        from planner.errors import ModelOptionError
+        from planner.models.options import adapter_options
+
+        try:
+            adapter_options(self.model.partition(":")[0], self.model_options.given())
+        except ModelOptionError as exc:
+            raise ValueError(str(exc)) from exc
+        return self
 
     @model_validator(mode="after")
     def _one_schedule(self) -> MissionConfig:

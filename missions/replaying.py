@@ -6,6 +6,7 @@ from pathlib import Path
 
 from missions.app import AppSettings, open_app
 from missions.config import load_mission
+from missions.output import recorded_output_model
 from missions.toolmodules import with_provided_tools
 from planner.replay import RecordedRun, ReplayReport, live_tools, replay_run
 from reminders import build_channel
@@ -25,8 +26,9 @@ async def replay_file(
     run = RecordedRun.load(path)
     recorded = run.started.settings
     channel = build_channel(recorded.get("reminders") or {}, f"{path}: reminders")
+    output = recorded_output_model(run, path)
     if not live:
-        return await replay_run(run, reminder_channel=channel)
+        return await replay_run(run, reminder_channel=channel, output_model=output)
     async with open_app(settings or AppSettings()) as app:
         tools = app.tools
         mission_path = recorded.get("mission_path")
@@ -35,4 +37,4 @@ async def replay_file(
             tools = with_provided_tools(tools, cfg, Path(mission_path))
             tools = tools.filter(lambda s: cfg.selects(s.name))
         tools = live_tools(tools, allow_writes)
-        return await replay_run(run, tools=tools, reminder_channel=channel)
+        return await replay_run(run, tools=tools, reminder_channel=channel, output_model=output)

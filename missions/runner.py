@@ -16,6 +16,7 @@ import structlog
 from missions.app import App
 from missions.config import MissionConfig, ToolSourceConfig
 from missions.errors import MissionConfigError
+from missions.output import mission_output_model
 from missions.planonly import plan_only
 from missions.policy import policy_gate
 from missions.store import RunRecord
@@ -29,7 +30,6 @@ from planner import (
     run_planner_loop,
     with_subagents,
 )
-from planner.mcp import mcp_tool_registry, stdio_tool_registry
 from planner.models import Model
 from planner.models.options import adapter_options, parse_pairs
 from planner.models.spec import from_spec, resolve_spec
@@ -124,6 +124,7 @@ def build_input(
         timeout_s=limits.timeout_s,
         transcript=transcript,
         settings=mission_settings(cfg, mission_path),
+        output_model=mission_output_model(cfg, mission_path),
     )
 
 
@@ -164,6 +165,8 @@ def tool_source(
     cfg: MissionConfig, source: ToolSourceConfig, mission_path: Path | None
 ) -> AbstractAsyncContextManager[ToolRegistry]:
     """One `[[tool_sources]]` entry opened: a stdio server process, or an HTTP server."""
+    from planner.mcp import mcp_tool_registry, stdio_tool_registry  # only for missions with one
+
     if source.command is not None:
         base = mission_path.parent if mission_path else Path.cwd()
         cwd = base / source.cwd if source.cwd else None

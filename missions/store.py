@@ -13,6 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from missions.errors import MissionError
 
+INTERRUPTED = "interrupted"
+"""The stop reason of an unfinished run that a signal stopped; running its id resumes it."""
 ProposalStatus = Literal["pending", "approved", "rejected", "failed"]
 
 metadata = sa.MetaData()
@@ -144,6 +146,16 @@ class SqlRunStore:
             )
             if updated.rowcount == 0:
                 await conn.execute(runs_table.insert().values(**values))
+
+    async def mark_interrupted(self, run_id: str) -> None:
+        """Record that an unfinished run was stopped by a signal (a finished run is kept)."""
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                runs_table.update()
+                .where(runs_table.c.id == run_id)
+                .where(runs_table.c.finished_at.is_(None))
+                .values(stop_reason=INTERRUPTED)
+            )
 
     async def list_runs(self, mission_id: str | None = None, limit: int = 50) -> list[RunRecord]:
         """Most recent runs first."""

@@ -9,23 +9,17 @@ A persona that never ran is due at once (on a weekday, for `weekdays`).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 
 from personas.config import Cadence, PersonaConfig
 
-Clock = Callable[[], datetime]
 INTERVALS: dict[Cadence, timedelta] = {
     "hourly": timedelta(hours=1),
     "daily": timedelta(hours=24),
     "weekdays": timedelta(hours=24),
 }
-
-
-def utc_now() -> datetime:
-    """The real clock: an aware UTC datetime."""
-    return datetime.now(UTC)
 
 
 def is_due(

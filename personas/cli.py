@@ -1,41 +1,45 @@
 """`mana-planner personas ...`: validate, list, run, schedule, pause, resume, report, demo.
 
-Mount with `app.add_typer(personas_app, name="personas")`.
+Mount with `register(app)`; errors of the packages are reported by the CLI root.
 """
 
 from __future__ import annotations
 
-import signal
-import threading
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from types import FrameType
-from typing import Annotated, TypeVar
+from typing import Annotated
 
-import anyio
 import typer
-from rich.console import Console
 
-from gateway.errors import GatewayConfigError
-from missions.app import AppSettings
-from missions.schedule import safe_url
 from personas.cadence import due_personas, next_due
-from personas.config import DEFAULT_DIR, PersonaConfig, load_personas, persona_files, select
+from personas.cli_support import (
+    console,
+    err,
+    every_seconds,
+    fail,
+    load_configs,
+    model_override,
+    parse_policy_mode,
+    print_sessions,
+    run_work,
+    runtime_url,
+    select_personas,
+    stop_on_signals,
+    when,
+    with_persona_store,
+)
+from personas.config import DEFAULT_DIR, PersonaConfig, load_personas, persona_files
 from personas.errors import PersonaConfigError
 from personas.report import load_report, render_html, table_rows
 from personas.runtime import RuntimeOptions, default_settings, open_runtime, parse_since
 from personas.scripted import DriverOptions, scripted_persona_model
 from personas.session import PersonaRuntime, PersonaSession, default_model_for, run_sessions
 from personas.store import ALL_PERSONAS, SqlPersonaStore
-from planner.errors import PlannerError
 from planner.models import Model
 from planner.policy import PolicyMode
 from toolkits.cli import print_table
-from toolkits.errors import StoreError, ToolkitError
-from toolkits.store import open_store
 
-T = TypeVar("T")
 DEMO_PERSONAS = ("maya-freelancer", "tomas-club-treasurer", "ana-family-organiser")
 DEMO_OPTIONS = {
     "maya-freelancer": DriverOptions(seed=1, bogus_once=True, bogus_id_rate=0.2),
@@ -47,8 +51,6 @@ personas_app = typer.Typer(
     help="Persona simulations: simulated users of the app, through the MCP gateway.",
     no_args_is_help=True,
 )
-console = Console()
-err = Console(stderr=True, soft_wrap=True)
 
 ConfigsOption = Annotated[Path, typer.Option("--configs", help="A persona file or folder")]
 GatewayOption = Annotated[
@@ -58,76 +60,9 @@ GatewayOption = Annotated[
 RunsDirOption = Annotated[Path, typer.Option(help="Where transcripts go")]
 
 
-def _fail(message: str, code: int = 2) -> None:
-    err.print(f"[red]error:[/] {message}", highlight=False)
-    raise typer.Exit(code)
-
-
-def _run(work: Callable[[], Awaitable[T]]) -> T:
-    """Run async work; config, store and gateway errors exit 2 with one message."""
-    try:
-        return anyio.run(work)
-    except (PlannerError, StoreError, ToolkitError, GatewayConfigError) as exc:
-        _fail(str(exc))
-        raise  # unreachable
-
-
-def _load(configs: Path) -> list[PersonaConfig]:
-    try:
-        return load_personas(configs)
-    except PersonaConfigError as exc:
-        err.print(str(exc), markup=False, highlight=False)
-        raise typer.Exit(1) from None
-
-
-def _mode(value: str | None) -> PolicyMode | None:
-    if value is None:
-        return None
-    try:
-        return PolicyMode.parse(value, "--policy-mode")
-    except PlannerError as exc:
-        _fail(str(exc))
-        raise
-
-
-async def _with_store(settings: AppSettings, work: Callable[[SqlPersonaStore], Awaitable[T]]) -> T:
-    store = await open_store(settings.store_url)
-    try:
-        return await work(await SqlPersonaStore(store.engine).create())
-    finally:
-        await store.close()
-
-
-def _when(ts: float | None) -> str:
-    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M") if ts else "-"
-
-
-def print_sessions(sessions: Sequence[PersonaSession]) -> None:
-    """One line per session: persona, stop, calls by outcome, feedback."""
-    columns = ("persona", "session", "stop", "calls", "errors", "denied", "flagged", "feedback")
-    rows = []
-    for s in sessions:
-        r = s.record
-        fb = s.feedback
-        if fb is None:
-            feedback = "-"
-        elif fb.valid:
-            feedback = " ".join(f"{m}={v}" for m, v in fb.ratings.items()) or "valid"
-        else:
-            feedback = f"invalid ({fb.attempts} tries)"
-        rows.append(
-            (
-                r.persona_id,
-                r.id,
-                r.stop_reason or "-",
-                str(r.tool_calls),
-                str(r.errors),
-                str(r.denials),
-                str(r.flagged),
-                feedback if not r.error or fb else r.error[:60],
-            )
-        )
-    print_table("Persona sessions", columns, rows)
+def register(app: typer.Typer) -> None:
+    """Mount `personas ...` on the CLI root."""
+    app.add_typer(personas_app, name="personas")
 
 
 @personas_app.command("validate")
@@ -137,7 +72,7 @@ def validate_command(
     """Check persona files; print every problem with file, field and problem."""
     files = persona_files(target)
     if not files:
-        _fail(f"{target}: no persona files")
+        fail(f"{target}: no persona files")
     bad = 0
     for path in files:
         try:
@@ -156,13 +91,13 @@ def validate_command(
 @personas_app.command("list")
 def list_command(configs: ConfigsOption = DEFAULT_DIR) -> None:
     """Personas with their space, cadence, last session and whether they are due now."""
-    personas = _load(configs)
+    personas = load_configs(configs)
     settings = default_settings()
 
     async def read(store: SqlPersonaStore) -> tuple[dict[str, float], set[str]]:
         return await store.last_sessions(), await store.paused()
 
-    last, paused = _run(lambda: _with_store(settings, read))
+    last, paused = run_work(lambda: with_persona_store(settings, read))
     now = datetime.now(UTC)
     last_dt = {k: datetime.fromtimestamp(v, UTC) for k, v in last.items()}
     checks = due_personas(
@@ -177,9 +112,9 @@ def list_command(configs: ConfigsOption = DEFAULT_DIR) -> None:
                 p.archetype,
                 p.space_type,
                 p.cadence,
-                _when(last.get(p.id)),
+                when(last.get(p.id)),
                 "yes" if c.due else f"no ({c.reason})",
-                "-" if c.reason == "paused" else _when(upcoming.timestamp()),
+                "-" if c.reason == "paused" else when(upcoming.timestamp()),
             )
         )
     columns = ("persona", "archetype", "space", "cadence", "last session", "due", "next due")
@@ -200,47 +135,25 @@ def run_command(
     runs_dir: RunsDirOption = Path("runs"),
 ) -> None:
     """Run persona sessions now, through the MCP gateway; each ends with a rating turn."""
-    personas = _load(configs)
+    personas = load_configs(configs)
     if all_ == bool(ids):
-        _fail("name persona ids or pass --all (not both)")
-    chosen = personas if all_ else _select(personas, ids or [])
+        fail("name persona ids or pass --all (not both)")
+    chosen = personas if all_ else select_personas(personas, ids or [])
     options = RuntimeOptions(
         default_settings(runs_dir),
         gateway_url=gateway,
-        policy_mode=_mode(policy_mode),
-        model_for=_model_override(model) or default_model_for,
+        policy_mode=parse_policy_mode(policy_mode),
+        model_for=model_override(model) or default_model_for,
     )
 
     async def go() -> list[PersonaSession]:
         async with open_runtime(options) as rt:
             return await run_sessions(chosen, rt, concurrency=concurrency)
 
-    sessions = _run(go)
+    sessions = run_work(go)
     print_sessions(sessions)
     if any(s.record.stop_reason == "session_error" for s in sessions):
         raise typer.Exit(1)
-
-
-def _select(personas: list[PersonaConfig], ids: list[str]) -> list[PersonaConfig]:
-    try:
-        return select(personas, ids)
-    except PersonaConfigError as exc:
-        _fail(str(exc), 1)
-        raise
-
-
-def _model_override(spec: str | None) -> Callable[[PersonaConfig], Model] | None:
-    if spec is None:
-        return None
-    from personas.scripted import is_scripted_spec
-    from planner.models.spec import from_spec
-
-    def model_for(persona: PersonaConfig) -> Model:
-        if is_scripted_spec(spec):
-            return scripted_persona_model(persona, spec=spec)
-        return from_spec(spec)
-
-    return model_for
 
 
 @personas_app.command("schedule")
@@ -258,27 +171,17 @@ def schedule_command(
     """Run due personas by cadence on the missions' DBOS machinery, until interrupted."""
     from contextlib import asynccontextmanager
 
-    from missions.cli_durable import app_engine
-    from missions.config import EVERY_RE, EVERY_UNITS
+    from missions.app_env import app_engine
+    from missions.system_db import safe_url
     from personas.gateway import loopback_gateway
     from personas.runtime import gateway_settings
     from personas.schedule import PersonaScheduler, serve
 
-    _load(configs)
-    match = EVERY_RE.match(every)
-    if match is None:
-        _fail(f"--every {every!r} must be a number and a unit s, m, h or d")
-        return
-    every_s = int(match.group(1)) * EVERY_UNITS[match.group(2)]
+    load_configs(configs)
+    every_s = every_seconds(every)
     settings = default_settings(runs_dir)
-    model_for = _model_override(model) or default_model_for
-    stop = threading.Event()
-
-    def on_signal(_sig: int, _frame: FrameType | None) -> None:
-        stop.set()
-
-    signal.signal(signal.SIGINT, on_signal)
-    signal.signal(signal.SIGTERM, on_signal)
+    model_for = model_override(model) or default_model_for
+    stop = stop_on_signals()
 
     def start(url: str) -> None:
         @asynccontextmanager
@@ -305,22 +208,22 @@ def schedule_command(
         else:
             with loopback_gateway(gateway_settings(settings)) as thread:
                 start(thread.mcp_url)
-    except (PlannerError, StoreError, ToolkitError, GatewayConfigError, ValueError) as exc:
-        _fail(str(exc))
+    except ValueError as exc:
+        fail(str(exc))
 
 
 def _switch(persona_id: str | None, all_: bool, paused: bool, configs: Path) -> None:
     if all_ == (persona_id is not None):
-        _fail("name one persona id or pass --all")
+        fail("name one persona id or pass --all")
     key = ALL_PERSONAS if all_ else str(persona_id)
     if not all_:
-        _select(_load(configs), [key])
+        select_personas(load_configs(configs), [key])
     settings = default_settings()
 
     async def flip(store: SqlPersonaStore) -> None:
         await store.set_paused(key, paused)
 
-    _run(lambda: _with_store(settings, flip))
+    run_work(lambda: with_persona_store(settings, flip))
     who = "all personas" if all_ else key
     console.print(f"{who}: {'paused' if paused else 'resumed'}", highlight=False)
 
@@ -356,10 +259,10 @@ def report_command(
     try:
         cutoff = parse_since(since)
     except ValueError as exc:
-        _fail(f"--since {since!r}: {exc}")
+        fail(f"--since {since!r}: {exc}")
         return
     settings = default_settings()
-    data = _run(lambda: _with_store(settings, lambda store: load_report(store, cutoff)))
+    data = run_work(lambda: with_persona_store(settings, lambda store: load_report(store, cutoff)))
     columns, rows = table_rows(data)
     print_table("Personas", columns, rows)
     if html is not None:
@@ -378,7 +281,7 @@ def demo_command(
     runs_dir: RunsDirOption = Path("runs"),
 ) -> None:
     """Three personas, scripted models, offline, through a loopback gateway; then the report."""
-    chosen = _select(_load(configs), list(DEMO_PERSONAS))
+    chosen = select_personas(load_configs(configs), list(DEMO_PERSONAS))
     settings = default_settings(runs_dir)
     start = datetime.now(UTC) - timedelta(days=days - 1)
     day = {"at": start}
@@ -404,15 +307,15 @@ def demo_command(
     async def go() -> list[PersonaSession]:
         done: list[PersonaSession] = []
         async with open_runtime(options) as rt:
-            console.print(f"gateway on loopback: {_url(rt)}", highlight=False)
+            console.print(f"gateway on loopback: {runtime_url(rt)}", highlight=False)
             for d in range(days):
                 day["at"] = start + timedelta(days=d)
                 done += await run_sessions(chosen, rt, concurrency=2)
         return done
 
-    sessions = _run(go)
+    sessions = run_work(go)
     print_sessions(sessions)
-    data = _run(lambda: _with_store(settings, lambda store: load_report(store)))
+    data = run_work(lambda: with_persona_store(settings, lambda store: load_report(store)))
     columns, rows = table_rows(data)
     print_table("Personas", columns, rows)
     html.parent.mkdir(parents=True, exist_ok=True)
@@ -420,7 +323,3 @@ def demo_command(
     console.print(f"report: {html}", highlight=False)
     if any(s.record.stop_reason == "session_error" for s in sessions):
         raise typer.Exit(1)
-
-
-def _url(rt: PersonaRuntime) -> str:
-    return str(getattr(rt.tools, "mcp_url", "?"))

@@ -4,8 +4,10 @@ The testable core is `tick(rt, personas, now, limiter)`: read each persona's las
 the pause switches from the store, decide who is due (`personas.cadence`, clock injected), and
 run their sessions through one `anyio.CapacityLimiter` (the concurrency limit).
 
-On DBOS, `personas schedule` launches the missions' engine (same system database, executor id
-and configuration), registers the queue `mana-personas` and one schedule, `mana-personas-tick`,
+On DBOS, `personas schedule` launches the missions' engine (same system database and executor
+id) as a worker of its own DBOS application, `mana-planner-personas`, so mission workers never
+fire or dequeue persona ticks and persona workers never run missions. It registers the queue
+`mana-personas` and one schedule, `mana-personas-tick`,
 that fires the workflow `mana.persona_tick` every `--every` (default 5 minutes). The
 workflow's id is per slot, so however many workers run, a slot ticks once; inside it, the due
 set is one step and each persona's session is one step (`persona:<id>`), so a tick recovered
@@ -29,12 +31,15 @@ from typing import Any, Protocol
 import anyio
 from dbos import DBOS
 
-from missions.schedule import QUEUE_POLL_S, every_to_cron
+from missions.dbos_host import HOST
+from missions.schedule import every_to_cron
+from missions.schedule_dbos import QUEUE_POLL_S
 from personas.cadence import DueCheck, due_personas
 from personas.config import PersonaConfig, load_personas
 from personas.session import PersonaRuntime, PersonaSession, run_session, run_sessions
 from personas.store import ALL_PERSONAS, SqlPersonaStore
 
+PERSONA_APP = "mana-planner-personas"
 PERSONA_QUEUE = "mana-personas"
 TICK_SCHEDULE = "mana-personas-tick"
 TICK_WORKFLOW = "mana.persona_tick"
@@ -133,20 +138,14 @@ class PersonaScheduler:
         self.ticks.append(TickResult(scheduled_at, [], sessions))
 
 
-_SCHEDULER: PersonaScheduler | None = None
-
-
 def set_scheduler(scheduler: PersonaScheduler | None) -> None:
-    """Install the scheduler that `mana.persona_tick` runs with (before DBOS launches)."""
-    global _SCHEDULER
-    _SCHEDULER = scheduler
+    """Attach the scheduler `mana.persona_tick` runs with to this process (None detaches it)."""
+    HOST.provide(PersonaScheduler, scheduler)
 
 
 def active_scheduler() -> PersonaScheduler:
-    """The scheduler of this process."""
-    if _SCHEDULER is None:
-        raise RuntimeError("no PersonaScheduler is installed in this process")
-    return _SCHEDULER
+    """The scheduler of this process; EngineStateError when none is attached."""
+    return HOST.service(PersonaScheduler)
 
 
 @DBOS.workflow(name=TICK_WORKFLOW)
@@ -182,6 +181,10 @@ def install(configs: Path, *, every_s: int = DEFAULT_EVERY_S, concurrency: int =
 class Launchable(Protocol):
     """The part of the missions' DBOS engine the persona scheduler uses."""
 
+    def for_app(self, app_name: str, queues: tuple[str, ...]) -> Launchable:
+        """Make the engine a worker of this DBOS application, dequeuing these queues."""
+        ...
+
     def launch(self) -> None:
         """Start DBOS (connect, migrate, recover this worker's unfinished workflows)."""
         ...
@@ -201,7 +204,7 @@ def serve(
 ) -> None:
     """Run the persona scheduler until `stop` is set: launch, install, wait, shut down."""
     set_scheduler(scheduler)
-    engine.launch()
+    engine.for_app(PERSONA_APP, (PERSONA_QUEUE,)).launch()
     try:
         cron = install(scheduler.configs, every_s=every_s, concurrency=scheduler.concurrency)
         if on_ready is not None:

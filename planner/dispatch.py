@@ -13,12 +13,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-import structlog
 from pydantic import BaseModel, ValidationError
 
 from planner.errors import TranscriptError
 from planner.jsondata import json_problem
-from planner.logging import debug_enabled
+from planner.logging import debug_enabled, get_logger
 from planner.messages import Message, ModelResponse, ToolCall, Usage, tool_result_content
 from planner.policy import PolicyDecision, PolicyGate
 from planner.tools import AnyToolSpec, ToolContext, ToolRegistry, ToolResult
@@ -34,7 +33,7 @@ from planner.transcript import (
 PARALLEL_TOOL_BATCH_SIZE = 10
 
 ParallelSafe = Callable[[AnyToolSpec], bool]
-log = structlog.get_logger("planner.dispatch")
+log = get_logger("planner.dispatch")
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,10 @@ class TranscriptError(PlannerError):
     """A transcript file is unreadable; the message names file:line and the problem."""
 
 
+class ForkError(PlannerError):
+    """A fork cannot start: the round is not in the transcript; the message names both."""
+
+
 class MissingApiKeyError(ConfigError):
     """A model provider needs an API key and its environment variable is not set."""
 
@@ -49,3 +53,11 @@ class ModelOptionError(ConfigError):
     def __init__(self, option: str, problem: str) -> None:
         super().__init__(f"model option {option}: {problem}")
         self.option = option
+
+
+class OutputModelError(ConfigError):
+    """An output model reference does not name a pydantic model class that can be imported."""
+
+    def __init__(self, ref: str, problem: str) -> None:
+        super().__init__(f"output model {ref}: {problem}")
+        self.ref = ref

@@ -6,11 +6,12 @@ import contextlib
 import time
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import anyio
 import structlog
+from pydantic import BaseModel
 
 from planner.compaction import COMPACTION_THRESHOLD, Compactor
 from planner.dispatch import (
@@ -21,9 +22,12 @@ from planner.dispatch import (
     dispatch_round,
 )
 from planner.errors import TranscriptError
+from planner.logging import get_logger
 from planner.messages import Message, ModelRequest, ModelResponse, Usage, reminder_message
-from planner.models.base import RETRY_SINK, Model, RetryInfo
+from planner.models.base import RETRY_SINK, Model, RetryInfo, stamped_deltas
+from planner.output import OutputCheck
 from planner.policy import PolicyGate
+from planner.runinfo import loop_settings
 from planner.state import (
     LastCall,
     LoopState,
@@ -48,7 +52,7 @@ from planner.transcript import (
 )
 
 RECENT_CALLS = 5
-log = structlog.get_logger("planner.loop")
+log = get_logger("planner.loop")
 
 
 @dataclass(frozen=True)
@@ -77,6 +81,8 @@ class PlannerLoopInput:
     """Prefix for nested runs' events (sub-agents); empty for a top-level run."""
     cancel_scope: anyio.CancelScope | None = None
     """Cancel this scope (from any task) to end the run with `cancelled` and a result."""
+    output_model: type[BaseModel] | None = None
+    """Validate the final answer into this model (see planner.output); None: a text answer."""
 
 
 @dataclass(frozen=True)
@@ -91,6 +97,8 @@ class PlannerLoopResult:
     usage: Usage
     reminder_counts: dict[str, int] = field(default_factory=dict)
     error: str | None = None
+    output: Any = None
+    """The validated output model instance, when the run asked for one and got it."""
 
 
 class _Run:
@@ -116,6 +124,7 @@ class _Run:
         self.reminder_counts: Counter[str] = Counter()
         self.flagged: tuple[str, ...] = ()
         self.tools = inp.tools
+        self.outputs = OutputCheck(inp.output_model)
 
     def record(self, event_type: type[Any], **fields: Any) -> None:
         """Write one transcript event, when a transcript is attached; an event the
@@ -217,25 +226,20 @@ class _Run:
             messages=(*self.messages, *(reminder_message(r.text) for r in reminders)),
             tools=self.tools.schemas(),
             round=self.round,
+            output=self.outputs.schema,
         )
 
     async def call_model(self, request: ModelRequest) -> ModelResponse:
         """One model call; retries are the adapter's, and each is recorded here."""
 
         def on_retry(info: RetryInfo) -> None:
-            self.record(
-                RetryEvent,
-                round=self.round,
-                attempt=info.attempt,
-                error=info.error,
-                wait_s=info.wait_s,
-                status=info.status,
-            )
+            self.record(RetryEvent, round=self.round, **asdict(info))
 
         token = RETRY_SINK.set(on_retry)
         started = time.perf_counter()
         try:
-            response = await self.inp.model.complete(request)
+            with stamped_deltas(self.round, self.inp.transcript_path):
+                response = await self.inp.model.complete(request)
         except Exception as exc:
             raise StopRun(StopReason.MODEL_ERROR, f"{type(exc).__name__}: {exc}") from exc
         finally:
@@ -304,12 +308,21 @@ class _Run:
             reminders = await self.reminders(self.state())
             response = await self.call_model(self.build_request(reminders))
             self.messages.append(response.to_message())
-            if not response.tool_calls:
-                self.summary = response.text
-                stop = response.stop_reason == "end_turn"
-                raise StopRun(StopReason.ASSISTANT_STOP if stop else StopReason.NO_TOOL_CALLS)
-            await self.dispatch_calls(response)
+            if response.tool_calls:
+                await self.dispatch_calls(response)
+            else:
+                self.answered(response)
             self.check_limits()
+
+    def answered(self, response: ModelResponse) -> None:
+        """A text answer ends the run, unless it fails the output model (see OutputCheck)."""
+        self.summary = response.text
+        correction = self.outputs.judge(response.text)
+        if correction is not None:
+            self.messages.append(correction)
+            return
+        stop = response.stop_reason == "end_turn"
+        raise StopRun(StopReason.ASSISTANT_STOP if stop else StopReason.NO_TOOL_CALLS)
 
     def start(self) -> None:
         """Record what the run was given."""
@@ -320,27 +333,11 @@ class _Run:
             user_prompt=self.inp.user_prompt,
             prior_messages=list(self.inp.prior_messages),
             tools=[ToolInfo.of(s) for s in self.tools],
-            loop=self.loop_settings(),
+            loop=loop_settings(self.inp),
             settings=self.inp.settings,
+            output=self.outputs.info(),
         )
         self.log.info("run.started", run_id=self.run_id, model=self.inp.model.model_id)
-
-    def loop_settings(self) -> dict[str, Any]:
-        """The limits, context and policy mode replay needs to run this loop again."""
-        inp, ctx = self.inp, self.inp.context
-        return {
-            "max_rounds": inp.max_rounds,
-            "max_tool_calls": inp.max_tool_calls,
-            "token_budget": inp.token_budget,
-            "cost_budget_usd": inp.cost_budget_usd,
-            "timeout_s": inp.timeout_s,
-            "parallel": inp.is_parallel_safe is not None,
-            "policy_mode": inp.policy.mode.value if inp.policy else None,
-            "user_id": ctx.user_id,
-            "space_id": ctx.space_id,
-            "run_id": ctx.run_id,
-            "invoker": ctx.invoker,
-        }
 
     def finish(self, reason: StopReason, error: str | None) -> PlannerLoopResult:
         """Record the end of the run and build its result."""
@@ -355,6 +352,7 @@ class _Run:
                 summary=self.summary,
                 error=error,
                 reminder_counts=counts,
+                output=self.outputs.dumped(),
             )
         self.log.info(
             "run.finished",
@@ -373,6 +371,7 @@ class _Run:
             usage=self.usage,
             reminder_counts=counts,
             error=error,
+            output=self.outputs.value,
         )
 
 

@@ -29,7 +29,6 @@ from typing import Protocol, TextIO, runtime_checkable
 
 import httpx2
 import mcp.types as types
-import structlog
 from mcp import Client
 from mcp.client.stdio import StdioServerParameters, stdio_client
 from mcp.client.streamable_http import streamable_http_client
@@ -37,6 +36,7 @@ from mcp.shared.exceptions import MCPError
 from pydantic import BaseModel, ConfigDict
 
 from planner.errors import PlannerError, ToolError, ToolRegistryError
+from planner.logging import get_logger
 from planner.tools import (
     AnyToolSpec,
     PolicyHint,
@@ -51,7 +51,7 @@ SPACE_HEADER = "x-mana-space"
 MAX_LIST_PAGES = 100
 DEFAULT_TIMEOUT_S = 30.0
 
-log = structlog.get_logger("planner.mcp")
+log = get_logger("planner.mcp")
 
 
 class ToolSourceError(PlannerError):

@@ -3,18 +3,60 @@
 from __future__ import annotations
 
 import json
-from typing import Any, Literal
+from collections.abc import Iterable, Iterator
+from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from planner.logging import content_allowed
 
 Role = Literal["system", "user", "assistant", "tool"]
 ResponseStop = Literal["end_turn", "tool_use", "max_tokens", "refusal", "pause_turn", "other"]
 
 
-class ToolCall(BaseModel):
+class Redacted:
+    """Stands in for user content in a repr: its size, never the content."""
+
+    __slots__ = ("size",)
+
+    def __init__(self, value: Any) -> None:
+        if isinstance(value, str):
+            self.size = f"<{len(value)} chars>"
+        elif hasattr(value, "__len__"):
+            self.size = f"<{len(value)} items>"
+        else:
+            self.size = "<redacted>"
+
+    def __repr__(self) -> str:
+        return self.size
+
+
+def redacted_repr_args(
+    args: Iterable[tuple[str | None, Any]], content: frozenset[str]
+) -> Iterator[tuple[str | None, Any]]:
+    """A repr's (name, value) pairs with the `content` fields shown by size (unless opted in)."""
+    if content_allowed():
+        yield from args
+        return
+    for name, value in args:
+        hidden = name in content and value is not None
+        yield (name, Redacted(value)) if hidden else (name, value)
+
+
+class ContentModel(BaseModel):
+    """A model whose repr (what logs and tracebacks print) shows content fields by size only."""
+
+    content_fields: ClassVar[frozenset[str]] = frozenset()
+
+    def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
+        return redacted_repr_args(super().__repr_args__(), self.content_fields)
+
+
+class ToolCall(ContentModel):
     """One tool call the model asked for, with its arguments already parsed."""
 
     model_config = ConfigDict(frozen=True)
+    content_fields = frozenset({"arguments", "arguments_error"})
 
     id: str
     name: str
@@ -52,10 +94,11 @@ class Usage(BaseModel):
         return self.input_tokens + self.output_tokens
 
 
-class Message(BaseModel):
+class Message(ContentModel):
     """One conversation message; tool results carry the id of the call they answer."""
 
     model_config = ConfigDict(frozen=True)
+    content_fields = frozenset({"content"})
 
     role: Role
     content: str = ""
@@ -86,15 +129,31 @@ class ToolSchema(BaseModel):
     input_schema: dict[str, Any]
 
 
-class ModelRequest(BaseModel):
+class OutputSchema(BaseModel):
+    """The typed final answer a run asks for: adapters send it as the provider's native
+    structured output (a JSON-schema response format, or a forced final tool)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    json_schema: dict[str, Any]
+    description: str = ""
+    strict: bool = False
+    """True when the schema already meets OpenAI's strict-mode rules."""
+
+
+class ModelRequest(ContentModel):
     """Everything one model call receives. `messages` includes transient reminders."""
 
     model_config = ConfigDict(frozen=True)
+    content_fields = frozenset({"system_prompt", "messages", "tools"})
 
     system_prompt: str
     messages: tuple[Message, ...]
     tools: tuple[ToolSchema, ...] = ()
     round: int = 0
+    output: OutputSchema | None = None
+    """Set when the run's answer must validate into an output model."""
 
     @property
     def stored_messages(self) -> tuple[Message, ...]:
@@ -107,10 +166,11 @@ class ModelRequest(BaseModel):
         return tuple(m for m in self.messages if m.transient)
 
 
-class ModelResponse(BaseModel):
+class ModelResponse(ContentModel):
     """One model answer in provider-neutral form."""
 
     model_config = ConfigDict(frozen=True)
+    content_fields = frozenset({"text"})
 
     text: str = ""
     tool_calls: tuple[ToolCall, ...] = ()

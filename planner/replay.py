@@ -14,9 +14,17 @@ from pydantic import BaseModel, ConfigDict
 from planner.errors import TranscriptError
 from planner.loop import PlannerLoopInput, PlannerLoopResult, run_planner_loop
 from planner.models.replay import ReplayModel
+from planner.output import recorded_output_model
 from planner.policy import PolicyGate, PolicyMode
 from planner.state import ReminderChannel
-from planner.subagents import SUBAGENTS_SETTING, TASK_TOOL, SubAgentSpec, ToolFilter, with_subagents
+from planner.subagents import (
+    SUBAGENTS_SETTING,
+    TASK_TOOL,
+    SubAgentModelFor,
+    SubAgentSpec,
+    ToolFilter,
+    with_subagents,
+)
 from planner.tools import (
     AnyToolSpec,
     ToolContext,
@@ -172,8 +180,15 @@ def replay_input(
     tools: ToolRegistry | None = None,
     reminder_channel: ReminderChannel | None = None,
     transcript: Transcript | None = None,
+    subagent_model: SubAgentModelFor | None = None,
+    output_model: type[BaseModel] | None = None,
 ) -> PlannerLoopInput:
-    """The loop input that re-runs a recorded run with its recorded responses."""
+    """The loop input that re-runs a recorded run with its recorded responses.
+
+    `subagent_model` picks each sub-agent's model (default: its recorded responses); fork
+    uses it to switch sub-agents to the live model from the fork round on. The output model is
+    `output_model`, else the one the transcript names (imported by its ref).
+    """
     s, loop = run.started, run.started.loop
     mode = loop.get("policy_mode")
     gate = PolicyGate(mode=PolicyMode.parse(mode, "transcript policy_mode")) if mode else None
@@ -199,11 +214,12 @@ def replay_input(
         cost_budget_usd=loop.get("cost_budget_usd"),
         transcript=transcript,
         settings={k: v for k, v in s.settings.items() if k != SUBAGENTS_SETTING},
+        output_model=output_model or recorded_output_model(s.output),
     )
     return with_subagents(
         inp,
         recorded_subagents(run),
-        model_for=lambda _kind, path: ReplayModel.from_events(run.events, path),
+        model_for=subagent_model or (lambda _kind, path: ReplayModel.from_events(run.events, path)),
     )
 
 
@@ -254,10 +270,17 @@ async def replay_run(
     *,
     tools: ToolRegistry | None = None,
     reminder_channel: ReminderChannel | None = None,
+    output_model: type[BaseModel] | None = None,
 ) -> ReplayReport:
     """Re-run a recorded run and compare every request with the recorded one."""
     memory = MemoryTranscript()
-    inp = replay_input(run, tools=tools, reminder_channel=reminder_channel, transcript=memory)
+    inp = replay_input(
+        run,
+        tools=tools,
+        reminder_channel=reminder_channel,
+        transcript=memory,
+        output_model=output_model,
+    )
     result = await run_planner_loop(inp)
     replayed = [e for e in memory.events if isinstance(e, RequestEvent)]
     recorded = run.requests()

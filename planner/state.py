@@ -20,6 +20,7 @@ class StopReason(StrEnum):
     MAX_TOOL_CALLS = "max_tool_calls"
     BUDGET_EXHAUSTED = "budget_exhausted"
     MODEL_ERROR = "model_error"
+    OUTPUT_INVALID = "output_invalid"
     CANCELLED = "cancelled"
 
 

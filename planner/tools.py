@@ -11,7 +11,7 @@ from typing import Any, Generic, Literal, TypeVar
 from pydantic import BaseModel
 
 from planner.errors import ToolRegistryError
-from planner.messages import ToolSchema, Usage
+from planner.messages import ToolSchema, Usage, redacted_repr_args
 
 Scope = Literal["user-space", "admin"]
 PolicyHint = Literal["read", "write", "destructive"]
@@ -53,6 +53,17 @@ class ToolResult:
     usage: Usage | None = None
     """Model usage (and cost) the tool spent, e.g. a nested run; the loop adds it to the run's
     totals and budgets."""
+
+    def __repr__(self) -> str:
+        """Sizes instead of the message and data (logs hold no tool results unless asked)."""
+        args = (
+            ("success", self.success),
+            ("message", self.message),
+            ("data", self.data),
+            ("usage", self.usage),
+        )
+        shown = redacted_repr_args(args, frozenset({"message", "data"}))
+        return f"ToolResult({', '.join(f'{k}={v!r}' for k, v in shown)})"
 
 
 @dataclass(frozen=True)

@@ -47,6 +47,10 @@ class Header(EventBase):
     schema_version: int = SCHEMA_VERSION
     format: str = TRANSCRIPT_FORMAT
     """Which program wrote the file (transcripts written before this field have none)."""
+    parent_transcript: str | None = None
+    """Set on a fork: the transcript it was forked from."""
+    fork_round: int | None = None
+    """Set on a fork: the first round that ran live."""
 
 
 class ToolInfo(BaseModel):
@@ -84,6 +88,8 @@ class RunStarted(EventBase):
     loop: dict[str, Any] = Field(default_factory=dict)
     """The loop's own limits, context and policy mode, as replay needs them."""
     settings: dict[str, Any] = Field(default_factory=dict)
+    output: dict[str, Any] | None = None
+    """The output model asked for: name, import ref and JSON schema (None: a text answer)."""
 
 
 class RequestEvent(EventBase):
@@ -177,6 +183,8 @@ class RunFinished(EventBase):
     summary: str = ""
     error: str | None = None
     reminder_counts: dict[str, int] = Field(default_factory=dict)
+    output: Any = None
+    """The validated output value as JSON, when the run asked for an output model."""
 
 
 TranscriptEvent = Annotated[
@@ -248,13 +256,13 @@ class MemoryTranscript:
 class FileTranscript:
     """Writes JSONL, one flushed line per event, starting with a header line."""
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, header: Header | None = None) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         # unbuffered: each event is one write(2) of its UTF-8 JSON line, so it is on disk as
         # soon as record returns, without a text layer encoding and flushing it
         self._fh: IO[bytes] = self.path.open("wb", buffering=0)
-        self.record(Header())
+        self.record(header or Header())
 
     def record(self, event: AnyEvent) -> None:
         """Write one event line (unbuffered: written when this returns).

@@ -1,4 +1,4 @@
-"""CLI apps mounted by missions/cli.py: `tools list`, `media add`, `spaces create|list|join`."""
+"""`tools list`, `media add`, `spaces create|list|join`; the CLI root mounts them by `register`."""
 
 from __future__ import annotations
 
@@ -39,6 +39,13 @@ DbOpt = Annotated[
 UserOpt = Annotated[str, typer.Option("--user", envvar="MANA_USER", help="Acting user id.")]
 KeystoreOpt = Annotated[Path, typer.Option("--keystore", help="Local keystore file.")]
 MediaDirOpt = Annotated[Path, typer.Option("--media-dir", help="Where media files live.")]
+
+
+def register(app: typer.Typer) -> None:
+    """Mount `tools`, `media` and `spaces` on the CLI root."""
+    app.add_typer(tools_app, name="tools")
+    app.add_typer(media_app, name="media")
+    app.add_typer(spaces_app, name="spaces")
 
 
 @tools_app.callback()

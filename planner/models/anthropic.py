@@ -19,6 +19,13 @@ from planner.messages import (
     ToolSchema,
     Usage,
 )
+from planner.models.anthropic_output import (
+    final_answer,
+    output_choice,
+    output_tool,
+    output_tool_name,
+)
+from planner.models.base import emit_text
 from planner.models.common import as_dict, parse_arguments, require_api_key
 from planner.models.options import forced_tool, tool_choice_mode
 from planner.models.pricing import CostMeter, PriceTable
@@ -57,6 +64,9 @@ def anthropic_params(
 ) -> dict[str, Any]:
     """Keyword arguments of `messages.create` for one request."""
     tools = [anthropic_tool(t) for t in request.tools]
+    final = output_tool_name(request)
+    if request.output is not None and final is not None:
+        tools.append(output_tool(request.output, final))
     system: list[Block] = (
         [{"type": "text", "text": request.system_prompt}] if request.system_prompt else []
     )
@@ -73,6 +83,8 @@ def anthropic_params(
     if tools:
         params["tools"] = tools
         choice = anthropic_tool_choice(tool_choice, request.tools)
+        if final is not None:
+            choice = output_choice(request, final)
         if choice is not None:
             params["tool_choice"] = choice
     if temperature is not None:
@@ -224,6 +236,7 @@ class StreamFold:
         kind = delta.get("type")
         if kind == "text_delta":
             block["text"] = block.get("text", "") + delta.get("text", "")
+            emit_text(delta.get("text", ""))
         elif kind == "input_json_delta" and index in self._json:
             self._json[index].append(delta.get("partial_json", ""))
         elif kind == "thinking_delta":
@@ -241,14 +254,17 @@ class StreamFold:
         return self.turn
 
 
-def response_parts(content: list[Block]) -> tuple[str, tuple[ToolCall, ...]]:
-    """Text and tool calls of an answer's content blocks."""
+def response_parts(
+    content: list[Block], output_tool: str | None = None
+) -> tuple[str, tuple[ToolCall, ...]]:
+    """Text and tool calls of an answer's content blocks; a call of the final-answer tool
+    `output_tool` is the answer (see anthropic_output), its input replacing the text."""
     texts: list[str] = []
     calls: list[ToolCall] = []
     for block in content:
         if block.get("type") == "text":
             texts.append(str(block.get("text", "")))
-        elif block.get("type") == "tool_use":
+        elif block.get("type") == "tool_use" and block.get("name") != output_tool:
             arguments, error = parse_arguments(block.get("input"))
             calls.append(
                 ToolCall(
@@ -258,7 +274,8 @@ def response_parts(content: list[Block]) -> tuple[str, tuple[ToolCall, ...]]:
                     arguments_error=error,
                 )
             )
-    return "".join(texts), tuple(calls)
+    answer = final_answer(content, output_tool)
+    return ("".join(texts) if answer is None else answer), tuple(calls)
 
 
 def usage_of(usage: dict[str, Any]) -> Usage:
@@ -350,8 +367,11 @@ class AnthropicModel:
             if turn.stop_reason != "pause_turn":
                 break
             params = continuation_params(first, content)
-        text, calls = response_parts(content)
+        final = output_tool_name(request)
+        text, calls = response_parts(content, final)
         stop = stop_of(turn.stop_reason)
+        if final is not None and not calls and stop == "tool_use":
+            stop = "end_turn"  # the answer came as the final-answer tool's input
         if self.tool_calls_from_text:
             text, calls, stop = with_text_calls((text, calls, stop), request.tools)
         return ModelResponse(

@@ -16,8 +16,9 @@ from planner.messages import (
     ToolSchema,
     Usage,
 )
+from planner.models.base import emit_text
 from planner.models.common import arguments_json, as_dict, parse_arguments
-from planner.models.openai_client import OpenAIAdapter, SystemRole
+from planner.models.openai_client import OpenAIAdapter, SystemRole, json_schema_format
 from planner.models.options import forced_tool, tool_choice_mode
 from planner.models.pricing import PriceTable
 from planner.models.retry import RetryPolicy, call_with_retries
@@ -95,6 +96,11 @@ def chat_params(
         params["temperature"] = temperature
     if stream:
         params["stream_options"] = {"include_usage": True}
+    if request.output is not None:
+        params["response_format"] = {
+            "type": "json_schema",
+            "json_schema": json_schema_format(request.output),
+        }
     return params
 
 
@@ -219,7 +225,9 @@ class OpenAIChatModel(OpenAIAdapter):
         """One HTTP call through the SDK (its stream helper when streaming), as a dict."""
         if self.stream:
             async with self._client.chat.completions.stream(**params) as stream:
-                await stream.until_done()
+                async for event in stream:
+                    if event.type == "content.delta":
+                        emit_text(event.delta)
                 # get_final_completion() raises on a `length` or `content_filter` finish.
                 return as_dict(stream.current_completion_snapshot)
         return as_dict(await self._client.chat.completions.create(**params))

@@ -4,18 +4,31 @@ from __future__ import annotations
 
 import os
 import time
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 from openai import AsyncOpenAI
 
 from planner.errors import MissingApiKeyError
-from planner.messages import ModelResponse, ResponseStop, ToolCall, ToolSchema, Usage
+from planner.messages import ModelResponse, OutputSchema, ResponseStop, ToolCall, ToolSchema, Usage
 from planner.models.pricing import CostMeter, PriceTable
 from planner.models.retry import RetryPolicy
 from planner.models.text_calls import with_text_calls
 
 SystemRole = Literal["system", "developer"]
 LOCAL_SERVER_KEY = "unused"
+SCHEMA_NAME_LENGTH = 64
+
+
+def json_schema_format(output: OutputSchema) -> dict[str, Any]:
+    """The `json_schema` structured-output body both OpenAI APIs take (name, schema, strict)."""
+    body: dict[str, Any] = {
+        "name": output.name[:SCHEMA_NAME_LENGTH],
+        "schema": output.json_schema,
+        "strict": output.strict,
+    }
+    if output.description:
+        body["description"] = output.description
+    return body
 
 
 def make_openai_client(

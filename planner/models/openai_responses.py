@@ -21,8 +21,9 @@ from planner.messages import (
     ToolSchema,
     Usage,
 )
+from planner.models.base import emit_text
 from planner.models.common import arguments_json, as_dict, parse_arguments
-from planner.models.openai_client import OpenAIAdapter, SystemRole
+from planner.models.openai_client import OpenAIAdapter, SystemRole, json_schema_format
 from planner.models.options import forced_tool, tool_choice_mode
 from planner.models.pricing import PriceTable
 from planner.models.retry import RetryPolicy, call_with_retries
@@ -103,6 +104,8 @@ def responses_params(
         params["max_output_tokens"] = max_output_tokens
     if temperature is not None:
         params["temperature"] = temperature
+    if request.output is not None:
+        params["text"] = {"format": {"type": "json_schema", **json_schema_format(request.output)}}
     return params
 
 
@@ -244,6 +247,8 @@ class OpenAIResponsesModel(OpenAIAdapter):
                 # get_final_response() only knows `completed`; a max-tokens stop is `incomplete`.
                 if isinstance(event, FINAL_EVENTS):
                     final = as_dict(event.response)
+                elif event.type == "response.output_text.delta":
+                    emit_text(event.delta)
         if final is None:
             raise ModelError(f"{PROVIDER}: the stream ended without a final response event")
         return final

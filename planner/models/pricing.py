@@ -10,9 +10,8 @@ from functools import lru_cache
 from pathlib import Path
 from types import MappingProxyType
 
-import structlog
-
 from planner.errors import ConfigError
+from planner.logging import get_logger
 from planner.messages import Usage
 from planner.resources import shipped_config
 
@@ -20,7 +19,7 @@ DEFAULT_PRICES_PATH = shipped_config("models.toml")
 _SNAPSHOT_SUFFIX = re.compile(r"-(\d{8}|\d{4}-\d{2}-\d{2})$")
 _PRICE_FIELDS = ("input", "output", "cache_read", "cache_write")
 
-log = structlog.get_logger("planner.models")
+log = get_logger("planner.models")
 
 
 @dataclass(frozen=True)

@@ -12,10 +12,10 @@ from typing import Any, TypeVar
 import anthropic
 import httpx2
 import openai
-import structlog
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 
 from planner.errors import ModelError
+from planner.logging import get_logger
 from planner.models.base import RETRY_SINK, RetryInfo
 
 T = TypeVar("T")
@@ -25,7 +25,7 @@ NEVER_RETRY_STATUS = frozenset({400, 401, 403, 404, 422})
 # Error types Anthropic sends in an SSE `error` event after a 200 response has started.
 RETRYABLE_STREAM_ERRORS = frozenset({"overloaded_error", "api_error", "rate_limit_error"})
 
-log = structlog.get_logger("planner.models")
+log = get_logger("planner.models")
 
 
 @dataclass(frozen=True)

@@ -50,6 +50,7 @@ from starlette.types import Receive, Scope, Send
 from planner.testing.render_anthropic import AnthropicRender
 from planner.testing.render_openai import ChatRender, ResponsesRender
 from planner.testing.replies import API_PATHS, RecordedRequest, Reply, ReplySource, error_body
+from planner.testing.structured import structured_problem, structured_reply
 
 RENDERERS: dict[str, AnthropicRender | ChatRender | ResponsesRender] = {
     "anthropic": AnthropicRender(),
@@ -202,6 +203,12 @@ class FakeLLMServer:
             )
         else:
             reply = source(recorded) if callable(source) else source
+        if reply.output is not None and reply.status < 400:
+            problem = structured_problem(api, body)
+            if problem is not None:
+                reply = Reply.error(400, message=f"fake llm server: {problem}")
+            else:
+                reply = structured_reply(api, reply, body)
         if reply.delay_s:
             await asyncio.sleep(reply.delay_s)
         if reply.drop:

@@ -53,6 +53,12 @@ class Reply:
     stream_error: str | None = None
     """Anthropic streaming only: send an SSE `error` event of this type after message_start."""
     model: str | None = None
+    output: Any = None
+    """A structured answer: sent as JSON text (OpenAI) or as the final_result tool's input
+    (Anthropic), and only when the request asks for structured output natively (else a 400).
+    A string goes on the wire as it is (for answers that must fail validation)."""
+    output_call_id: str | None = None
+    """Anthropic: the id of the final_result tool call (default: generated)."""
 
     @classmethod
     def error(

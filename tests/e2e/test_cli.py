@@ -86,7 +86,7 @@ class CliRun:
 
 
 def start_cli(server: FakeLLMServer, kind: str, home: Path) -> subprocess.Popen[str]:
-    """`python -m missions.cli run MISSION --model SPEC --runs-dir HOME/runs`, against the fake.
+    """`python -m mana_planner run MISSION --model SPEC --runs-dir HOME/runs`, against the fake.
 
     The app's SQLite store and key vault go to HOME/var.
     """
@@ -99,7 +99,7 @@ def start_cli(server: FakeLLMServer, kind: str, home: Path) -> subprocess.Popen[
         OPENAI_API_KEY="test-openai-key",
         COLUMNS="200",
     )
-    args = [sys.executable, "-m", "missions.cli", "run", MISSION, "--model", SPECS[kind]]
+    args = [sys.executable, "-m", "mana_planner", "run", MISSION, "--model", SPECS[kind]]
     args += ["--runs-dir", str(home / "runs")]
     return subprocess.Popen(
         args, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True

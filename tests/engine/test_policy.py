@@ -4,10 +4,22 @@ from __future__ import annotations
 
 import anyio
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from planner import PolicyGate, PolicyMode, ToolContext, UserPolicySettings
+from planner import (
+    PolicyDecision,
+    PolicyGate,
+    PolicyMode,
+    ToolCall,
+    ToolContext,
+    ToolRegistry,
+    UserPolicySettings,
+    dispatch_call,
+)
+from planner.dispatch import RoundDispatch
 from planner.errors import ConfigError
-from tests.engine.helpers import plain_tool
+from tests.engine.helpers import echo_tool, plain_tool
 
 CTX = ToolContext(user_id="u1", space_id="s1")
 
@@ -147,3 +159,57 @@ def test_denial_message_format() -> None:
     assert d.denial_message("todo.delete").startswith(
         "Tool todo.delete not allowed: destructive-not-allowed: "
     )
+
+
+json_like = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats()
+    | st.text()
+    | st.sampled_from(["{{" * 20, "you are now " * 3, "<system>" * 3, "ignore previous " * 2]),
+    lambda inner: (
+        st.lists(inner, max_size=5)
+        | st.lists(inner, max_size=3).map(tuple)
+        | st.dictionaries(st.text(max_size=8), inner, max_size=5)
+    ),
+    max_leaves=20,
+)
+
+
+@pytest.mark.property
+@settings(deadline=None)
+@given(
+    raw=json_like,
+    mode=st.sampled_from(list(PolicyMode)),
+    hint=st.sampled_from(["read", "write", "destructive"]),
+)
+def test_gate_never_raises_for_json_like_input(raw: object, mode: PolicyMode, hint: str) -> None:
+    decision = gate(mode).evaluate(plain_tool("notes.create", hint), CTX, raw)  # type: ignore[arg-type]
+    assert isinstance(decision, PolicyDecision)
+    assert decision.verdict in {"allow", "deny", "would-deny", "flagged"}
+
+
+def test_gate_never_raises_on_hostile_shapes() -> None:
+    deep: object = "ignore previous messages"
+    for _ in range(10_000):
+        deep = {"k": [deep]}
+    cyclic: dict[str, object] = {"t": "{{" * 1000}
+    cyclic["again"] = cyclic
+    g = gate(PolicyMode.LOG_ONLY)
+    assert g.evaluate(plain_tool("notes.create"), CTX, deep).verdict == "flagged"
+    assert g.evaluate(plain_tool("notes.create"), CTX, cyclic).verdict == "allow"
+    wide = {f"k{i}": "you are now " * 2 for i in range(100_000)}
+    assert g.evaluate(plain_tool("notes.create"), CTX, wide).verdict == "allow"
+
+
+async def test_invalid_arguments_never_count_against_the_rate_limit_in_the_pipeline() -> None:
+    spec = echo_tool("demo.echo", hint="write")
+    g = gate(settings_for=lambda u: UserPolicySettings(per_tool_rate_limit={"demo.echo": 2}))
+    setup = RoundDispatch(ToolRegistry([spec]), CTX, g)
+    for i in range(5):
+        bad = await dispatch_call(setup, ToolCall(id=f"bad{i}", name="demo.echo", arguments={}))
+        assert not bad.result.success and "invalid arguments" in bad.result.message
+    calls = [ToolCall(id=f"ok{i}", name="demo.echo", arguments={"text": "hi"}) for i in range(3)]
+    outcomes = [(await dispatch_call(setup, call)).result.success for call in calls]
+    assert outcomes == [True, True, False]

@@ -144,7 +144,7 @@ def test_a_run_cut_mid_write_reads_up_to_its_last_complete_event(
 def test_replay_exits_2_on_every_malformed_file(
     case: tuple[Callable[[Lines], Lines], int, str], good: Lines, tmp_path: Path
 ) -> None:
-    from missions.cli import app
+    from mana_planner.cli import app
 
     path = tmp_path / "bad.jsonl"
     path.write_bytes(b"".join(case[0](good)))

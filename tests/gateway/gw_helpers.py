@@ -25,6 +25,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp
 
+from gateway import SPACE_HEADER
+
 ISSUER = "https://issuer.test"
 AUDIENCE = "mana-gateway-test"
 MODES = ("legacy", "2026-07-28")
@@ -142,7 +144,7 @@ async def connect(
     if token is not None:
         headers["authorization"] = f"Bearer {token}"
     if space is not None:
-        headers["x-mana-space"] = space
+        headers[SPACE_HEADER] = space
     async with (
         httpx2.AsyncClient(headers=headers, timeout=20) as http,
         Client(streamable_http_client(url, http_client=http), mode=mode) as client,

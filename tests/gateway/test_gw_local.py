@@ -13,9 +13,9 @@ import typer
 from typer.testing import CliRunner
 
 from gateway import GatewaySettings, GatewayThread, LocalSigner
-from gateway.cli import register
 from gateway.errors import GatewayConfigError
 from gateway.settings import DEFAULT_AUDIENCE, LOCAL_ISSUER
+from mana_planner.cli import app
 from tests.gateway.gw_helpers import connect
 
 
@@ -28,14 +28,7 @@ def local_gw(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GatewayThread
 
 
 def _cli() -> typer.Typer:
-    app = typer.Typer()
-
-    @app.callback()
-    def main() -> None:
-        """The test CLI."""
-
-    register(app)
-    return app
+    return app  # the CLI root: it mounts gateway.cli's register and reports its errors
 
 
 def test_signing_key_is_private_and_published(local_gw: GatewayThread) -> None:

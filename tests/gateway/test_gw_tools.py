@@ -5,8 +5,7 @@ from __future__ import annotations
 import httpx2
 import pytest
 
-from gateway import GatewayThread
-from gateway.server import POLICY_META_KEY
+from gateway import POLICY_META_KEY, SPACE_HEADER, GatewayThread
 from tests.gateway.conftest import side_store, side_vault
 from tests.gateway.gw_helpers import MCP_HEADERS, KeyRing, connect, initialize_body, rpc, text_of
 
@@ -165,7 +164,7 @@ async def test_a_space_the_user_is_not_in_is_403(
         response = await http.post(
             enforce_gw.mcp_url,
             json=initialize_body(),
-            headers={**headers, "x-mana-space": team.id},
+            headers={**headers, SPACE_HEADER: team.id},
         )
     assert response.status_code == 403
     assert team.id in response.json()["error_description"]

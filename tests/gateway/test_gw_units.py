@@ -6,7 +6,8 @@ import mcp.types as types
 import pytest
 
 from gateway.metrics import Counter, GatewayMetrics, Histogram
-from gateway.server import mcp_result, transport_security
+from gateway.results import mcp_result
+from gateway.server import transport_security
 from gateway.settings import GatewaySettings
 from planner.errors import ToolError
 from planner.mcp import policy_hint, result_of

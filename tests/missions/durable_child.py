@@ -6,7 +6,10 @@ parallel-safe read with a random latency, and `probe.wait` is a read that, given
 touches a marker file and sleeps forever so the test can SIGKILL the process at a known step.
 
 `worker`: the scheduler over a folder of mission files (`serve`), whose `slot.record` tool
-inserts the run id (one per slot) and this worker's pid into a SQLite file.
+inserts the run id (one per slot) and this worker's pid into a SQLite file. With `--hold FILE`
+it also offers the take-over test's tools: `notes.write` and `done.record` insert the run id
+into `notes` and `finished`, and `probe.hold` inserts it into `holds` and then waits while
+FILE exists.
 """
 
 from __future__ import annotations
@@ -21,17 +24,19 @@ import signal
 import sqlite3
 import sys
 import threading
+import time
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 import anyio
 from pydantic import BaseModel
 
 from missions.config import MissionConfig
 from missions.durable import DBOSEngine
-from missions.schedule import serve
-from planner import ToolContext, ToolRegistry, ToolSpec
-from planner.models import Model
+from missions.schedule_dbos import serve
+from planner import ModelRequest, ToolContext, ToolRegistry, ToolSpec
+from planner.models import Model, ScriptedModel
 from planner.models.spec import from_spec
 
 RUN_MISSION = {
@@ -73,10 +78,11 @@ class Done(BaseModel):
 
 
 def insert_row(db: Path, table: str, value: str) -> int:
-    """Insert one row and commit; the row id."""
+    """Insert one row (value, this pid, the time) and commit; the row id."""
     with sqlite3.connect(db, timeout=30) as conn:
-        conn.execute(f"CREATE TABLE IF NOT EXISTS {table} (value TEXT, pid INTEGER)")
-        cur = conn.execute(f"INSERT INTO {table} VALUES (?, ?)", (value, os.getpid()))
+        conn.execute(f"CREATE TABLE IF NOT EXISTS {table} (value TEXT, pid INTEGER, at REAL)")
+        row = (value, os.getpid(), time.time())
+        cur = conn.execute(f"INSERT INTO {table} VALUES (?, ?, ?)", row)
         return int(cur.lastrowid or 0)
 
 
@@ -115,6 +121,47 @@ def slot_registry(rows: Path) -> ToolRegistry:
     return ToolRegistry(
         [ToolSpec("slot.record", "Record the slot.", Empty, Done, record, policy_hint="write")]
     )
+
+
+def takeover_registry(rows: Path, hold: Path) -> ToolRegistry:
+    """The take-over test's tools: a write, a read held while `hold` exists, a last write."""
+
+    async def write(ctx: ToolContext, inp: WriteIn) -> WriteOut:
+        return WriteOut(
+            row_id=await anyio.to_thread.run_sync(insert_row, rows, "notes", ctx.run_id)
+        )
+
+    async def held(ctx: ToolContext, inp: Empty) -> Done:
+        await anyio.to_thread.run_sync(insert_row, rows, "holds", ctx.run_id)
+        while hold.exists():
+            await asyncio.sleep(0.1)
+        return Done()
+
+    async def done(ctx: ToolContext, inp: Empty) -> Done:
+        await anyio.to_thread.run_sync(insert_row, rows, "finished", ctx.run_id)
+        return Done()
+
+    return ToolRegistry(
+        [
+            ToolSpec("notes.write", "Save a note.", WriteIn, WriteOut, write, policy_hint="write"),
+            ToolSpec("probe.hold", "Wait.", Empty, Done, held, policy_hint="read", timeout_s=600),
+            ToolSpec("done.record", "Finish.", Empty, Done, done, policy_hint="write"),
+        ]
+    )
+
+
+def worker_model(spec: str) -> Model:
+    """`by-round:FILE` answers round n with step n of FILE, whatever this process answered
+    before: a run recovered on another worker gets the answers its rounds would have had."""
+    prefix, _, path = spec.partition(":")
+    if prefix != "by-round":
+        return from_spec(spec)
+    steps: list[dict[str, Any]] = json.loads(Path(path).read_text())
+
+    def by_round(request: ModelRequest) -> dict[str, Any]:
+        return steps[request.round - 1]
+
+    return ScriptedModel([by_round] * len(steps), model_id="by-round")
 
 
 def run_main(args: argparse.Namespace) -> None:
@@ -157,11 +204,16 @@ def worker_main(args: argparse.Namespace) -> None:
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
+    tools = slot_registry(args.rows)
+    if args.hold is not None:
+        tools = tools.merged(takeover_registry(args.rows, args.hold))
     engine = DBOSEngine.with_tools(
-        slot_registry(args.rows),
+        tools,
         db_url=args.db,
         runs_dir=args.runs_dir,
         scheduler_poll_s=1.0,
+        recover_after_s=args.recover_after,
+        model_for=worker_model,
     )
 
     def ready(ids: list[str]) -> None:
@@ -188,6 +240,8 @@ def main(argv: list[str] | None = None) -> None:
     worker.add_argument("--rows", type=Path, required=True)
     worker.add_argument("--missions", type=Path, required=True)
     worker.add_argument("--concurrency", type=int, default=4)
+    worker.add_argument("--recover-after", type=float, default=60.0)
+    worker.add_argument("--hold", type=Path, help="offer the take-over tools, held by this file")
     args = parser.parse_args(argv)
     if args.command == "run":
         run_main(args)

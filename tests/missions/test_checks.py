@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from mana_planner.cli import app
 from missions.app import tool_catalog
 from missions.checks import check_mission, preflight
-from missions.cli import app
 from missions.config import load_mission
 from missions.errors import MissionConfigError
 from planner import ToolRegistry

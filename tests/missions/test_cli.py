@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from missions.cli import app
+from mana_planner.cli import app
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -20,13 +20,10 @@ from dbos import DBOS
 from pydantic import BaseModel
 
 from missions.config import MissionConfig
-from missions.durable import (
-    DBOSEngine,
-    StepClock,
-    replayed_model_error,
-    run_durable,
-    system_database_url,
-)
+from missions.durable import DBOSEngine, run_durable
+from missions.durable_steps import StepClock, replayed_model_error
+from missions.errors import DatabaseUrlError
+from missions.system_db import system_database_url
 from planner import ModelError, StopReason, ToolContext, ToolRegistry, ToolSpec
 from planner.models import ScriptedModel
 from planner.transcript import RunFinished, ToolResultEvent, read_transcript
@@ -126,7 +123,7 @@ def test_database_url_defaults_and_drivers(tmp_path: Path, monkeypatch: pytest.M
     assert system_database_url(pg) == "postgresql://u:p@127.0.0.1:5432/db"
     monkeypatch.setenv("MANA_DATABASE_URL", "postgres://u@h/db")
     assert system_database_url(None) == "postgresql://u@h/db"
-    with pytest.raises(ValueError, match="no scheme"):
+    with pytest.raises(DatabaseUrlError, match="no scheme"):
         system_database_url("just-a-name")
 
 
@@ -134,7 +131,9 @@ def test_replayed_model_errors_keep_their_type_name() -> None:
     err = replayed_model_error("RateLimitError", "429 slow down")
     assert isinstance(err, ModelError)
     assert f"{type(err).__name__}: {err}" == "RateLimitError: 429 slow down"
-    assert type(replayed_model_error("RateLimitError", "again")) is type(err)
+    again = replayed_model_error("RateLimitError", "again")
+    assert f"{type(again).__name__}: {again}" == "RateLimitError: again"
+    assert type(replayed_model_error("ModelError", "x")) is ModelError
     clock = StepClock()
     clock.now = 12.5
     assert clock() == 12.5

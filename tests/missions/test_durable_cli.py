@@ -69,3 +69,28 @@ async def test_run_goes_through_the_engine_and_lands_in_the_run_store(
     assert record is not None
     assert record.stop_reason == "assistant_stop" and record.finished_at is not None
     assert record.transcript_path == str(run.transcript_path)
+
+
+@pytest.mark.usefixtures("destroy_dbos")
+def test_workers_lists_live_and_dead_workers_with_their_runs(
+    cli: typer.Typer, tmp_path: Path
+) -> None:
+    from missions.durable import DBOSEngine
+    from missions.heartbeat import BeatStore
+    from planner import ToolRegistry
+
+    db = f"sqlite:///{tmp_path / 'sys.sqlite'}"
+    engine = DBOSEngine.with_tools(ToolRegistry(), db_url=db, executor="worker-a")
+    engine.launch()
+    try:
+        store = BeatStore(db)
+        store.register("worker-gone", "mana-planner", "worker", now=1.0)
+        store.track("run-7", "worker-gone", now=1.0)
+        store.close()
+        result = CliRunner().invoke(cli, ["workers", "--db-url", db])
+    finally:
+        engine.shutdown()
+    assert result.exit_code == 0, result.output
+    lines = {line.split("\t")[0]: line.split("\t") for line in result.output.splitlines()}
+    assert lines["worker-a"][2] == "worker" and lines["worker-a"][5] == "alive"
+    assert lines["worker-gone"][5] == "dead" and lines["worker-gone"][6] == "1"

@@ -72,11 +72,20 @@ def test_a_bad_option_in_the_file_names_file_and_field(tmp_path: Path) -> None:
         load_mission(path)
 
 
+def test_an_option_the_file_s_provider_refuses_fails_at_load(tmp_path: Path) -> None:
+    path = write(tmp_path, model="anthropic:claude-haiku-4-5", extra="temperature = 1.5\n")
+    path.write_text(path.read_text().replace("temperature = 0.25\n", ""))
+    with pytest.raises(
+        MissionConfigError, match="model option temperature: anthropic takes 0 to 1"
+    ):
+        load_mission(path)
+
+
 def test_run_refuses_a_bad_model_option_before_running(tmp_path: Path) -> None:
     path = write(tmp_path)
     env = {**os.environ, "MANA_VAR_DIR": str(tmp_path / "var")}
     done = subprocess.run(
-        [sys.executable, "-m", "missions.cli", "run", str(path), "--model-option", "stream=maybe"],
+        [sys.executable, "-m", "mana_planner", "run", str(path), "--model-option", "stream=maybe"],
         cwd=REPO,
         env=env,
         capture_output=True,

@@ -10,9 +10,11 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from missions.cli import app
+from mana_planner.cli import app
 from missions.config import load_mission
 from missions.scaffold import ScaffoldError, project_names, write_project
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_the_generated_project_passes_its_own_tests(tmp_path: Path) -> None:
@@ -21,7 +23,7 @@ def test_the_generated_project_passes_its_own_tests(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert load_mission(root / "mission.toml").id == "weather-memo"
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
-    env["PYTHONPATH"] = ""  # the project sees mana-planner as installed, not this checkout
+    env["PYTHONPATH"] = str(ROOT)  # the code under test, whichever checkout runs it
     done = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
         cwd=root,

@@ -21,21 +21,17 @@ from dbos import DBOS, DBOSClient
 from pydantic import BaseModel
 
 from missions.config import MissionConfig
-from missions.durable import APP_NAME, MISSION_QUEUE, DBOSEngine, system_database_url
-from missions.errors import MissionConfigError
+from missions.durable import DBOSEngine
+from missions.errors import MissionConfigError, ScheduleIntervalError, UnknownScheduleError
 from missions.schedule import (
     ScheduleEntry,
-    UnknownScheduleError,
-    apply,
     every_to_cron,
     latest_missed_slot,
     mission_cron,
-    run_latest_missed,
-    safe_url,
     schedule_entries,
-    schedule_status,
-    set_paused,
 )
+from missions.schedule_dbos import apply, run_latest_missed, schedule_status, set_paused
+from missions.system_db import APP_NAME, MISSION_QUEUE, safe_url, system_database_url
 from planner import ToolContext, ToolRegistry, ToolSpec
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -48,7 +44,7 @@ def test_every_becomes_an_aligned_cron() -> None:
     assert every_to_cron(15 * 60) == "0 */15 * * * *"
     assert every_to_cron(6 * 3600) == "0 0 */6 * * *"
     assert every_to_cron(2 * 86400) == "0 0 0 */2 * *"
-    with pytest.raises(ValueError, match="not expressible"):
+    with pytest.raises(ScheduleIntervalError, match="not expressible"):
         every_to_cron(90)
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from missions.cli import app
+from mana_planner.cli import app
 from missions.shipped import find_mission, shipped_mission
 from planner import shipped_configs
 from planner.models.pricing import default_prices

@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
+from mana_planner.cli import app as cli_app
 from missions.app import App, tool_catalog
 from missions.checks import check_mission
-from missions.cli import app as cli_app
 from missions.config import load_mission
 from missions.errors import MissionConfigError
 from missions.planonly import approve
@@ -316,6 +316,6 @@ async def test_a_replay_with_live_tools_runs_the_missions_own_tools(
     path = mission(tmp_path, module_name)
     model = ScriptedModel([{"tool_calls": [call("mine.lookup", "c1", text="r")]}, {"text": "ok"}])
     run = await run_mission(load_mission(path), app, model=model, mission_path=path)
-    report = await replay_file(run.transcript_path, live_tools=True, settings=app.settings)
+    report = await replay_file(run.transcript_path, live=True, settings=app.settings)
     assert report.divergence is None
     assert report.requests_compared == 2

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from gateway.serving import GatewayThread
 from gateway.settings import GatewaySettings
-from personas.cli import personas_app
+from mana_planner.cli import app
 from planner.logging import configure_logging
 
 runner = CliRunner()
@@ -28,7 +28,7 @@ def _env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def invoke(*args: str) -> tuple[int, str]:
-    result = runner.invoke(personas_app, list(args))
+    result = runner.invoke(app, ["personas", *args])
     return result.exit_code, result.output
 
 

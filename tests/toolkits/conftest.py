@@ -33,10 +33,9 @@ def _drop_pg_schema(schema: str) -> None:
     asyncio.run(drop())
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A store URL of its own per test: a fresh SQLite file, or a fresh PostgreSQL schema."""
-    if request.param == "sqlite":
+def _store_url(backend: str, tmp_path: Path) -> Iterator[str]:
+    """A fresh SQLite file, or a fresh PostgreSQL schema dropped afterwards."""
+    if backend == "sqlite":
         yield f"sqlite+aiosqlite:///{tmp_path / 'mana.db'}"
         return
     if PG_URL is None:
@@ -46,6 +45,18 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     schema = f"t_{uuid.uuid4().hex[:16]}"
     yield f"{PG_URL}{'&' if '?' in PG_URL else '?'}schema={schema}"
     _drop_pg_schema(schema)
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A store URL of its own per test, on each backend."""
+    yield from _store_url(request.param, tmp_path)
+
+
+@pytest.fixture
+def one_store_url(tmp_path: Path) -> Iterator[str]:
+    """One store for slow end-to-end tests: PostgreSQL when configured, else SQLite."""
+    yield from _store_url("postgres" if PG_URL else "sqlite", tmp_path)
 
 
 @pytest.fixture

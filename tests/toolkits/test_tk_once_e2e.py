@@ -3,7 +3,9 @@
 The durable run saves each tool call as a DBOS step only after the handler returns, so a kill
 between the handler's commit and the step's save makes the resumed run execute the call
 again. The call ledger must turn that second execution into the recorded result: one to-do
-row per call, one charge and one set of images per generation.
+row per call, one charge and one set of images per generation. It runs once, on PostgreSQL
+when MANA_TEST_PG_URL is set (as in CI) and on SQLite otherwise: three processes per run are
+the slowest test of the toolkits, and the unit tests cover both stores call by call.
 """
 
 from __future__ import annotations
@@ -75,11 +77,12 @@ async def counts(store_url: str) -> dict[str, Any]:
 
 async def test_a_write_killed_after_its_commit_has_one_effect_after_resume(
     tmp_path: Path,
-    store_url: str,
+    one_store_url: str,
     llm_server: FakeLLMServer,
     images_api: tuple[FakeServer, FakeImagesAPI],
 ) -> None:
     image_server, api = images_api
+    store_url = one_store_url
     store = await open_store(store_url)
     face = await add_image(
         store, LocalKeyVault(tmp_path / "keys.json"), tmp_path / "media", "alice"

@@ -23,7 +23,8 @@ from typing import Any
 import anyio
 
 from missions.config import MissionConfig
-from missions.durable import DBOSEngine, EnvFactory, MissionEnv, StaticEnv, run_once
+from missions.durable import DBOSEngine, run_once
+from missions.engine_types import EnvFactory, MissionEnv, StaticEnv
 from planner import ToolContext, ToolRegistry
 from planner.tools import AnyToolSpec
 from toolkits import default_registry, open_store

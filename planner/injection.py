@@ -1,0 +1,194 @@
+"""Prompt-injection markers in free-text arguments, found in linear time on any input.
+
+The markers are the seed's Python regexes, and a finding is exactly what they report. How
+they are matched keeps every input linear (the seed's `\\{\\{.+\\}\\}` backtracked
+quadratically on repeated `{{`, and `you are now .{0,40}` cost ~40 steps per repeat):
+
+- The strings are joined once (last first, `\\n\\x00` between: no marker crosses it) and
+  encoded to UTF-8 with ASCII letters lower-cased; each letter of an RE2 pattern also
+  accepts the non-ASCII code points Python's `(?i)` equates with it (İ ı K ſ).
+- The three markers made of letters, `.` and braces run in RE2 (google-re2: automata, a
+  linear-time guarantee) over those bytes: the same matches as `re` there.
+- The two `system` markers need Python's own `\\s` and `\\b`, so they stay on `re`, which is
+  linear on them (each `\\s*` run follows one `<` or fence, and runs never overlap); they run
+  only when the folded text holds `system` at all.
+
+The position of each marker's leftmost match names the text it is in; as in the seed, the
+report is the first marker (in order) of the last text that holds any.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from bisect import bisect_right
+from collections.abc import Callable, Sequence
+from itertools import accumulate, compress
+from typing import Any
+
+import re2
+from pydantic_core import PydanticSerializationError, to_json
+
+MIN_SCANNED_LENGTH = 16
+
+INJECTION_MARKERS: tuple[str, ...] = (
+    r"(?i:ignore (all |the )?previous (instructions|messages))",
+    r"(?i:you are now .{0,40}(assistant|gpt|claude|gemini))",
+    r"(?i:<\s*system\b)",
+    r"\{\{.+\}\}",
+    r"(?i:```\s*system\b)",
+)
+"""The seed's patterns: what a finding reports, and the reference the matchers agree with."""
+
+FOLD_EXTRAS: dict[str, str] = {"i": "\u0130\u0131", "k": "\u212a", "s": "\u017f"}
+"""Non-ASCII code points that Python's `(?i)` matches to an ASCII letter (İ ı K ſ)."""
+
+SEPARATOR = "\n\x00"
+"""Between joined texts: `.` stops at the newline, `\\s*` at the NUL, so no match crosses."""
+
+
+def _folded(pattern: str) -> Any:
+    """An RE2 pattern over ASCII-lowered text: each letter with its non-ASCII equals too."""
+    for letter, extras in FOLD_EXTRAS.items():
+        pattern = pattern.replace(letter, f"[{letter}{extras}]")
+    return re2.compile(pattern)
+
+
+_HINTS = _folded(r"previous|you are now|system|\{\{")
+"""Every marker's match contains one of these: the cheap test on the input's JSON."""
+_RE2_MARKERS = {
+    0: "ignore (?:all |the )?previous (?:instructions|messages)",
+    1: "you are now .{0,40}(?:assistant|gpt|claude|gemini)",
+    3: r"\{\{.+\}\}",
+}
+_CANDIDATES = _folded("|".join([*_RE2_MARKERS.values(), "system"]))
+"""One pass every text holding a marker passes: most texts stop there."""
+_RE2_COMPILED = {i: _folded(pattern) for i, pattern in _RE2_MARKERS.items()}
+_SYSTEM = _folded("system")
+_RE_MARKERS = {
+    2: re.compile(r"(?i:<\s*+system\b)"),
+    4: re.compile(r"(?i:```\s*+system\b)"),
+}
+"""The seed's two `system` markers with `\\s*` made possessive: the same matches (the letter
+after the run is never whitespace, so giving back whitespace cannot help), no backtracking."""
+
+Matcher = Callable[[str, bytes], int | None]
+"""(joined text, its folded UTF-8) -> the character offset of the leftmost match, or None."""
+
+
+def fold(text: str) -> bytes:
+    """UTF-8 of `text`, ASCII letters lower-cased (the RE2 patterns add İ ı K ſ themselves).
+
+    Lone surrogates become `?`, so every code point stays one code point.
+    """
+    return text.encode("utf-8", "replace").lower()
+
+
+_WALKED = frozenset({str, dict, list, tuple})
+_FILTER_FROM = 8
+"""Containers with this many items are filtered in C before they are walked in Python."""
+
+
+def long_strings(
+    value: Any, min_length: int = MIN_SCANNED_LENGTH, *, acyclic: bool = False
+) -> list[str]:
+    """Every string of `min_length`+ characters nested in a JSON-like value (keys excluded).
+
+    Iterative, so any depth is fine. Unless the caller knows the value is `acyclic` (it
+    serialized as JSON), each container is visited once, so a cycle ends the walk there.
+    """
+    found: list[str] = []
+    seen: set[int] | None = None if acyclic else set()
+    stack = [value]
+    pop, push = stack.pop, stack.extend
+    while stack:
+        item = pop()
+        kind = type(item)
+        if kind is str:
+            if len(item) >= min_length:
+                found.append(item)
+        elif kind is dict or kind is list or kind is tuple:
+            if seen is not None:
+                if id(item) in seen:
+                    continue
+                seen.add(id(item))
+            kids = item.values() if kind is dict else item
+            if len(kids) < _FILTER_FROM:
+                push(kids)
+            else:  # C-level filters: numbers, None and empty containers hold nothing to scan
+                push(filter(None, compress(kids, map(_WALKED.__contains__, map(type, kids)))))
+    return found
+
+
+def _re2_matcher(regex: Any) -> Matcher:
+    def leftmost(_joined: str, data: bytes) -> int | None:
+        found = regex.search(data)
+        if found is None:
+            return None
+        return len(data[: found.start()].decode("utf-8"))
+
+    return leftmost
+
+
+def _re_matcher(regex: re.Pattern[str]) -> Matcher:
+    def leftmost(joined: str, data: bytes) -> int | None:
+        if _SYSTEM.search(data) is None:
+            return None
+        found = regex.search(joined)
+        return None if found is None else found.start()
+
+    return leftmost
+
+
+_MATCHERS: tuple[Matcher, ...] = tuple(
+    _re2_matcher(_RE2_COMPILED[i]) if i in _RE2_COMPILED else _re_matcher(_RE_MARKERS[i])
+    for i in range(len(INJECTION_MARKERS))
+)
+
+
+def find_marker(texts: Sequence[str]) -> str | None:
+    """The seed's finding for these texts: the first marker of the last text holding any."""
+    if not texts:
+        return None
+    backwards = list(reversed(texts))
+    joined = SEPARATOR.join(backwards)
+    data = fold(joined)
+    if _CANDIDATES.search(data) is None:
+        return None
+    hits = [(at, i) for i, match in enumerate(_MATCHERS) if (at := match(joined, data)) is not None]
+    if not hits:
+        return None
+    ends = list(accumulate(len(text) + len(SEPARATOR) for text in backwards))
+    _, marker = min((bisect_right(ends, at), i) for at, i in hits)
+    return INJECTION_MARKERS[marker]
+
+
+def find_injection(raw_input: Any) -> str | None:
+    """The first injection marker found in a free-text argument, as its pattern.
+
+    First a cheap test on the input's JSON (Rust-serialized: every string verbatim, keys and
+    short ones too; the hints are ASCII letters, spaces and braces, which JSON never escapes).
+    """
+    data = _json_of(raw_input)
+    if data is None:
+        return find_marker(long_strings(raw_input, acyclic=_is_acyclic(raw_input)))
+    if _HINTS.search(data.lower()) is None:
+        return None
+    return find_marker(long_strings(raw_input, acyclic=True))
+
+
+def _json_of(raw_input: Any) -> bytes | None:
+    """The input as JSON, or None when it is cyclic, over 254 levels deep or has surrogates."""
+    try:
+        return to_json(raw_input, fallback=repr, bytes_mode="base64")
+    except (PydanticSerializationError, RecursionError):
+        return None
+
+
+def _is_acyclic(raw_input: Any) -> bool:
+    """True when the C JSON encoder (which checks for cycles) gets through the input."""
+    try:
+        json.dumps(raw_input, skipkeys=True, default=repr)
+    except (ValueError, RecursionError, TypeError):
+        return False
+    return True
