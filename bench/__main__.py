@@ -18,6 +18,8 @@ from bench.cli_bench import cli_startup_figures
 from bench.gate_bench import GOAL_US_PER_KIB, gate_worst_figures
 from bench.gateway_bench import gateway_figures
 from bench.gateway_hostile import GOAL_P99_MS, hostile_figures
+from bench.regress import compare, report
+from bench.scale_bench import KIB_GOAL, WALL_GOAL, scale_figures
 from bench.subagents_bench import subagent_figures
 from bench.workloads import (
     dbos_step_cost,
@@ -56,6 +58,10 @@ LABELS: dict[str, tuple[str, str]] = {
     "transcript_share_10call_cpu": ("transcript recording, share of loop CPU time (10 calls)", "%"),
     "replay_total_s": ("replay of a 1,000-round transcript (load + replay)", "s"),
     "subagents5_vs_ideal": ("5 research sub-agents in one round (3 x 50 ms), wall / 150 ms", "×"),
+    "scale1000_vs_ideal": ("1,000 concurrent runs, wall / ideal (600 ms)", "×"),
+    "scale1000_kib_per_run": ("1,000 concurrent runs, peak RSS per run", "KiB"),
+    "scale10000_vs_ideal": ("10,000 concurrent runs, wall / ideal (600 ms)", "×"),
+    "scale10000_kib_per_run": ("10,000 concurrent runs, peak RSS per run", "KiB"),
     "list_under_attack_p99_ms": ("gateway tools/list p99 under hostile arguments", "ms"),
     "gateway_vs_bare_ratio_current": ("MCP gateway calls/s vs a bare SDK server (current)", "×"),
     "gateway_vs_bare_ratio_legacy": ("MCP gateway calls/s vs a bare SDK server (legacy)", "×"),
@@ -70,6 +76,8 @@ def fmt(value: float, unit: str) -> str:
         return f"{value * 100:.1f} %"
     if unit == "×":
         return f"{value:.3f}"
+    if unit == "KiB":
+        return f"{value:.1f} KiB"
     if unit == "ms":
         return f"{value:.1f} ms"
     if unit == "s":
@@ -92,6 +100,8 @@ def goal_rows(figures: dict[str, Any]) -> list[tuple[str, str, str, bool]]:
             "%",
         ),
         ("replay of 1,000 rounds < 1 s", "replay_total_s", REPLAY_GOAL_S, "s"),
+        ("10,000 concurrent runs ≤ 2 × ideal", "scale10000_vs_ideal", WALL_GOAL, "×"),
+        ("10,000 concurrent runs ≤ 32 KiB per run", "scale10000_kib_per_run", KIB_GOAL, "KiB"),
         (
             "gate ≤ 50 µs per KiB, worst hostile input",
             "gate_worst_us_per_kib",
@@ -107,6 +117,8 @@ def goal_rows(figures: dict[str, Any]) -> list[tuple[str, str, str, bool]]:
         ("tools/list p99 < 100 ms under attack", "list_under_attack_p99_ms", GOAL_P99_MS, "ms"),
     ]
     for label, key, limit, unit in checks:
+        if key not in figures:
+            continue
         value = float(figures[key])
         rows.append((label, fmt(value, unit), f"{value / limit:.2f}", value <= limit))
     return rows
@@ -149,6 +161,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("--update-readme", action="store_true", help="rewrite the README table")
     args = parser.parse_args()
+    stored = json.loads(RESULTS.read_text()) if RESULTS.exists() else None
     figures: dict[str, Any] = dict(engine_figures())
     figures["gate_us_per_decision"] = gate_us_median()
     figures.update(gate_worst_figures())
@@ -156,6 +169,7 @@ def main() -> None:
     figures.update(replay_rounds())
     figures.update(subagent_figures())
     figures.update(gateway_figures())
+    figures.update(scale_figures())
     figures.update(hostile_figures())
     figures.update(cli_startup_figures())  # `--help` vs `import typer` (goal <= 2)
     dbos = dbos_step_cost()
@@ -180,6 +194,12 @@ def main() -> None:
     (RESULTS.parent / "engine.md").write_text(section)
     if args.update_readme:
         update_readme(section)
+    if stored is not None:
+        rows = compare(stored, figures)
+        console.print(report(rows), markup=False, highlight=False)
+        regressed = [r.key for r in rows if r.regressed]
+        if regressed:
+            raise SystemExit(f"regressed by more than 25% against the stored run: {regressed}")
 
 
 if __name__ == "__main__":

@@ -6,7 +6,8 @@ from gateway.metrics import GatewayMetrics
 from gateway.results import POLICY_META_KEY
 from gateway.server import Gateway, gateway_app, open_gateway
 from gateway.serving import GatewayThread, ServerThread, serve
-from gateway.settings import SPACE_HEADER, GatewaySettings
+from gateway.settings import GatewaySettings
+from planner import SPACE_HEADER
 
 __all__ = [
     "POLICY_META_KEY",

@@ -18,8 +18,7 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.metrics import GatewayMetrics
-from gateway.settings import SPACE_HEADER
-from planner import ToolContext
+from planner import SPACE_HEADER, ToolContext
 from toolkits.store import Store
 from toolkits.tenancy import PERSONAL_ALIAS, membership, personal_space_id, resolve_space_id
 

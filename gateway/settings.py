@@ -9,12 +9,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from gateway.errors import GatewayConfigError
-from planner.policy import PolicyMode
+from planner import PolicyMode
+from toolkits import DATABASE_URL_ENV
 
 JWKS_URL_ENV = "MANA_JWKS_URL"
 ISSUER_ENV = "MANA_JWT_ISSUER"
 AUDIENCE_ENV = "MANA_JWT_AUDIENCE"
-DATABASE_URL_ENV = "MANA_DATABASE_URL"
 VAR_DIR_ENV = "MANA_VAR_DIR"
 PUBLIC_URL_ENV = "MANA_GATEWAY_URL"
 
@@ -27,7 +27,6 @@ ALLOWED_ALGORITHMS: tuple[str, ...] = ("RS256", "ES256", "EdDSA")
 MCP_PATH = "/mcp"
 DEFAULT_MAX_REQUEST_BYTES = 4 * 1024 * 1024
 """4 MiB: room for 1 MiB of arguments in any JSON escaping, far below what would hurt."""
-SPACE_HEADER = "x-mana-space"
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 _TTL_RE = re.compile(r"^\s*(\d+)\s*([smhd]?)\s*$")
 _TTL_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}

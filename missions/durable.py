@@ -203,13 +203,6 @@ class DBOSEngine:
             DBOS.destroy(workflow_completion_timeout_sec=wait_s)
             HOST.detach(self)
 
-    def __enter__(self) -> DBOSEngine:
-        self.launch()
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        self.shutdown()
-
     # runs
 
     async def run(

@@ -7,7 +7,8 @@ call an `execute_tool` span; a sub-agent's run is a child of its `task` call's s
 from __future__ import annotations
 
 import os
-from typing import Any
+from collections.abc import Callable
+from typing import Any, ClassVar
 
 from opentelemetry import trace
 from opentelemetry.trace import Span, Status, StatusCode, Tracer
@@ -66,77 +67,98 @@ class SpanTranscript:
         return self.tools.get((parent_path, call_id))
 
     def record(self, recorded: AnyEvent) -> None:
-        """Open or close the span this event belongs to."""
+        """Open or close the span this event belongs to (records read as typed events)."""
         event: EventBase = as_event(recorded)
+        handler = self._handlers.get(type(event))
+        if handler is not None:
+            handler(self, event)
+
+    def _run_started(self, event: RunStarted) -> None:
         path = event.path
-        if isinstance(event, RunStarted):
-            agent = event.settings.get("subagent") or self.mission_id
-            self.models[path] = event.model
-            self.runs[path] = self._start(
-                f"invoke_agent {agent}",
-                self._parent_tool(path),
-                event.ts,
-                {
-                    "gen_ai.operation.name": "invoke_agent",
-                    "gen_ai.agent.name": agent,
-                    "gen_ai.conversation.id": event.run_id,
-                    "gen_ai.request.model": event.model,
-                },
-            )
-        elif isinstance(event, RequestEvent):
-            model = self.models.get(path, "")
-            self.chats[path] = self._start(
-                f"chat {model}",
-                self.runs.get(path),
-                event.ts,
-                {
-                    "gen_ai.operation.name": "chat",
-                    "gen_ai.provider.name": _provider(model),
-                    "gen_ai.request.model": model,
-                    "mana.round": event.round,
-                    "mana.reminders": len(event.reminders),
-                },
-            )
-        elif isinstance(event, ResponseEvent):
-            span = self.chats.pop(path, None)
-            if span is not None:
-                span.set_attributes(
-                    {
-                        "gen_ai.response.model": event.model,
-                        "gen_ai.response.finish_reasons": [event.stop_reason],
-                        "gen_ai.usage.input_tokens": event.usage.input_tokens,
-                        "gen_ai.usage.output_tokens": event.usage.output_tokens,
-                        "gen_ai.usage.cache_read.input_tokens": event.usage.cache_read_tokens,
-                    }
-                )
-                span.end(end_time=_ns(event.ts))
-        elif isinstance(event, ToolCallEvent):
-            self.tools[(path, event.call_id)] = self._start(
-                f"execute_tool {event.name}",
-                self.runs.get(path),
-                event.ts,
-                {
-                    "gen_ai.operation.name": "execute_tool",
-                    "gen_ai.tool.name": event.name,
-                    "gen_ai.tool.call.id": event.call_id,
-                },
-            )
-        elif isinstance(event, ToolResultEvent):
-            tool = self.tools.pop((path, event.call_id), None)
-            if tool is not None:
-                if not event.success:
-                    tool.set_status(Status(StatusCode.ERROR, event.message[:200]))
-                tool.end(end_time=_ns(event.ts))
-        elif isinstance(event, RunFinished):
-            run = self.runs.pop(path, None)
-            if run is not None:
-                run.set_attributes(
-                    {
-                        "mana.stop_reason": event.stop_reason,
-                        "gen_ai.usage.input_tokens": event.usage.input_tokens,
-                        "gen_ai.usage.output_tokens": event.usage.output_tokens,
-                    }
-                )
-                if event.stop_reason in ("model_error", "cancelled"):
-                    run.set_status(Status(StatusCode.ERROR, event.error or event.stop_reason))
-                run.end(end_time=_ns(event.ts))
+        agent = event.settings.get("subagent") or self.mission_id
+        self.models[path] = event.model
+        self.runs[path] = self._start(
+            f"invoke_agent {agent}",
+            self._parent_tool(path),
+            event.ts,
+            {
+                "gen_ai.operation.name": "invoke_agent",
+                "gen_ai.agent.name": agent,
+                "gen_ai.conversation.id": event.run_id,
+                "gen_ai.request.model": event.model,
+            },
+        )
+
+    def _request(self, event: RequestEvent) -> None:
+        model = self.models.get(event.path, "")
+        self.chats[event.path] = self._start(
+            f"chat {model}",
+            self.runs.get(event.path),
+            event.ts,
+            {
+                "gen_ai.operation.name": "chat",
+                "gen_ai.provider.name": _provider(model),
+                "gen_ai.request.model": model,
+                "mana.round": event.round,
+                "mana.reminders": len(event.reminders),
+            },
+        )
+
+    def _response(self, event: ResponseEvent) -> None:
+        span = self.chats.pop(event.path, None)
+        if span is None:
+            return
+        span.set_attributes(
+            {
+                "gen_ai.response.model": event.model,
+                "gen_ai.response.finish_reasons": [event.stop_reason],
+                "gen_ai.usage.input_tokens": event.usage.input_tokens,
+                "gen_ai.usage.output_tokens": event.usage.output_tokens,
+                "gen_ai.usage.cache_read.input_tokens": event.usage.cache_read_tokens,
+            }
+        )
+        span.end(end_time=_ns(event.ts))
+
+    def _tool_call(self, event: ToolCallEvent) -> None:
+        self.tools[(event.path, event.call_id)] = self._start(
+            f"execute_tool {event.name}",
+            self.runs.get(event.path),
+            event.ts,
+            {
+                "gen_ai.operation.name": "execute_tool",
+                "gen_ai.tool.name": event.name,
+                "gen_ai.tool.call.id": event.call_id,
+            },
+        )
+
+    def _tool_result(self, event: ToolResultEvent) -> None:
+        tool = self.tools.pop((event.path, event.call_id), None)
+        if tool is None:
+            return
+        if not event.success:
+            tool.set_status(Status(StatusCode.ERROR, event.message[:200]))
+        tool.end(end_time=_ns(event.ts))
+
+    def _run_finished(self, event: RunFinished) -> None:
+        run = self.runs.pop(event.path, None)
+        if run is None:
+            return
+        run.set_attributes(
+            {
+                "mana.stop_reason": event.stop_reason,
+                "gen_ai.usage.input_tokens": event.usage.input_tokens,
+                "gen_ai.usage.output_tokens": event.usage.output_tokens,
+            }
+        )
+        if event.stop_reason in ("model_error", "cancelled"):
+            run.set_status(Status(StatusCode.ERROR, event.error or event.stop_reason))
+        run.end(end_time=_ns(event.ts))
+
+    _handlers: ClassVar[dict[type[EventBase], Callable[[Any, Any], None]]] = {
+        RunStarted: _run_started,
+        RequestEvent: _request,
+        ResponseEvent: _response,
+        ToolCallEvent: _tool_call,
+        ToolResultEvent: _tool_result,
+        RunFinished: _run_finished,
+    }

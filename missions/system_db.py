@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 
 from missions.errors import DatabaseUrlError
+from toolkits import DATABASE_URL_ENV
 
 if TYPE_CHECKING:
     from dbos import DBOSClient
@@ -21,7 +22,6 @@ if TYPE_CHECKING:
 APP_NAME = "mana-planner"
 """The DBOS application of mission workers: their schedules, queue and recoveries."""
 MISSION_QUEUE = "mana-missions"
-DATABASE_ENV = "MANA_DATABASE_URL"
 EXECUTOR_ENV = "MANA_EXECUTOR_ID"
 DBOS_LOG_ENV = "MANA_DBOS_LOG_LEVEL"
 DEFAULT_VAR_DIR = Path("var")
@@ -34,7 +34,7 @@ def system_database_url(url: str | None = None, var_dir: Path = DEFAULT_VAR_DIR)
     SQLAlchemy async driver names are dropped (`postgresql+asyncpg://` -> `postgresql://`):
     DBOS picks its own driver.
     """
-    chosen = url or os.environ.get(DATABASE_ENV) or ""
+    chosen = url or os.environ.get(DATABASE_URL_ENV) or ""
     if not chosen:
         var_dir.mkdir(parents=True, exist_ok=True)
         return f"sqlite:///{var_dir / SQLITE_FILE}"

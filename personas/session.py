@@ -11,7 +11,7 @@ import re
 import secrets
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -174,6 +174,27 @@ def feedback_record(
     )
 
 
+def finished_record(
+    record: SessionRecord, result: PlannerLoopResult, calls: Sequence[CallRecord], at: float
+) -> SessionRecord:
+    """The session's row once its loop has ended: stop reason, counts per outcome and usage."""
+    counts = {o: sum(1 for c in calls if c.outcome == o) for o in ("error", "denied", "flagged")}
+    return replace(
+        record,
+        finished_at=at,
+        stop_reason=result.stop_reason.value,
+        rounds=result.rounds,
+        tool_calls=len(calls),
+        errors=counts["error"],
+        denials=counts["denied"],
+        flagged=counts["flagged"],
+        input_tokens=result.usage.input_tokens,
+        output_tokens=result.usage.output_tokens,
+        cost_usd=result.usage.cost_usd,
+        error=result.error,
+    )
+
+
 async def run_session(
     persona: PersonaConfig,
     rt: PersonaRuntime,
@@ -196,12 +217,7 @@ async def run_session(
         space_id = await ensure_persona(rt.store, rt.personas, persona)
         model = rt.model_for(persona)
         path = rt.runs_dir / "personas" / persona.id / f"{sid}.jsonl"
-        record = SessionRecord(
-            **(
-                record.__dict__
-                | {"space_id": space_id, "model": model.model_id, "transcript_path": str(path)}
-            )
-        )
+        record = replace(record, space_id=space_id, model=model.model_id, transcript_path=str(path))
         await rt.personas.record_session(record)
         async with rt.tools.open(persona.user_id, space_id) as tools:
             result = await _loop(persona, model, tools, sid, space_id, path, started)
@@ -209,12 +225,7 @@ async def run_session(
     except Exception as exc:
         error = f"{type(exc).__name__}: {exc}"
         log.warning("persona.session_failed", persona=persona.id, session=sid, error=error)
-        failed = SessionRecord(
-            **(
-                record.__dict__
-                | {"finished_at": rt.clock(), "stop_reason": SESSION_ERROR, "error": error}
-            )
-        )
+        failed = replace(record, finished_at=rt.clock(), stop_reason=SESSION_ERROR, error=error)
         await rt.personas.record_session(failed)
         return PersonaSession(failed)
     finished = rt.clock()
@@ -222,25 +233,7 @@ async def run_session(
     modules = sorted({c.module for c in calls})
     rating = await rate_session(model, system_prompt(persona, space_id), result.messages, modules)
     feedback = feedback_record(sid, persona.id, rating, rt.clock())
-    counts = {o: sum(1 for c in calls if c.outcome == o) for o in ("error", "denied", "flagged")}
-    done = SessionRecord(
-        **(
-            record.__dict__
-            | {
-                "finished_at": finished,
-                "stop_reason": result.stop_reason.value,
-                "rounds": result.rounds,
-                "tool_calls": len(calls),
-                "errors": counts["error"],
-                "denials": counts["denied"],
-                "flagged": counts["flagged"],
-                "input_tokens": result.usage.input_tokens,
-                "output_tokens": result.usage.output_tokens,
-                "cost_usd": result.usage.cost_usd,
-                "error": result.error,
-            }
-        )
-    )
+    done = finished_record(record, result, calls, finished)
     await rt.personas.add_calls(calls)
     await rt.personas.add_feedback(feedback)
     await rt.personas.record_session(done)

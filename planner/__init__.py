@@ -29,11 +29,12 @@ from planner.stream import (
     with_deltas,
 )
 from planner.subagents import DEFAULT_SUBAGENTS, SubAgentSpec, with_subagents
-from planner.tools import ToolContext, ToolRegistry, ToolResult, ToolSpec
+from planner.tools import SPACE_HEADER, ToolContext, ToolRegistry, ToolResult, ToolSpec
 
 __all__ = [
     "DEFAULT_SUBAGENTS",
     "PARALLEL_TOOL_BATCH_SIZE",
+    "SPACE_HEADER",
     "Compactor",
     "DiffReport",
     "EventFeed",

@@ -38,6 +38,7 @@ from pydantic import BaseModel, ConfigDict
 from planner.errors import PlannerError, ToolError, ToolRegistryError
 from planner.logging import get_logger
 from planner.tools import (
+    SPACE_HEADER,
     AnyToolSpec,
     PolicyHint,
     ToolContext,
@@ -47,7 +48,6 @@ from planner.tools import (
     check_tool_name,
 )
 
-SPACE_HEADER = "x-mana-space"
 MAX_LIST_PAGES = 100
 DEFAULT_TIMEOUT_S = 30.0
 

@@ -23,6 +23,8 @@ Out = TypeVar("Out", bound=BaseModel)
 TOOL_NAME_RE = re.compile(r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$")
 WIRE_NAME_RE = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
 WIRE_SEPARATOR = "__"
+SPACE_HEADER = "x-mana-space"
+"""The HTTP header an MCP client names its active space with (gateway and clients)."""
 
 
 @dataclass(frozen=True)

@@ -19,11 +19,12 @@ from toolkits.media import DEFAULT_MEDIA_DIR
 from toolkits.notes import NotesTools
 from toolkits.scope import ScopedSession
 from toolkits.spaces import SpacesTools
-from toolkits.store import Store, open_store
+from toolkits.store import DATABASE_URL_ENV, Store, open_store
 from toolkits.todo import TodoTools
 from toolkits.toolkit import Toolkit, once, tool_method
 
 __all__ = [
+    "DATABASE_URL_ENV",
     "CallLedger",
     "FieldCipher",
     "KeyVault",

@@ -19,7 +19,7 @@ from toolkits.errors import StoreError, ToolkitError
 from toolkits.keyvault import DEFAULT_KEYSTORE, LocalKeyVault
 from toolkits.media import DEFAULT_MEDIA_DIR
 from toolkits.schema import ROLES, SPACE_TYPES
-from toolkits.store import Store, open_store
+from toolkits.store import DATABASE_URL_ENV, Store, open_store
 from toolkits.tenancy import PERSONAL_ALIAS
 
 T = TypeVar("T")
@@ -33,7 +33,7 @@ spaces_app = typer.Typer(help="Spaces and memberships.", no_args_is_help=True)
 DbOpt = Annotated[
     str | None,
     typer.Option(
-        "--db", envvar="MANA_DATABASE_URL", help="Store URL (default: SQLite at ./var/mana.db)."
+        "--db", envvar=DATABASE_URL_ENV, help="Store URL (default: SQLite at ./var/mana.db)."
     ),
 ]
 UserOpt = Annotated[str, typer.Option("--user", envvar="MANA_USER", help="Acting user id.")]

@@ -28,6 +28,8 @@ from toolkits.sync import Change, PullResult, PushResult
 from toolkits.tenancy import Membership, Space
 
 DEFAULT_DB_PATH = Path("var/mana.db")
+DATABASE_URL_ENV = "MANA_DATABASE_URL"
+"""The variable naming the app database (and the DBOS system database) for every package."""
 SCHEMA_NAME_RE = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
 

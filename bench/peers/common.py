@@ -280,7 +280,7 @@ async def scale_figures(peer: Peer, batches: int, runs: int = SCALE_RUNS) -> dic
 
 
 def main(peer: Peer) -> None:
-    """`python -m bench.peers.<peer> rounds|scale [batches]`: print the figures as JSON."""
+    """`python -m bench.peers.<peer> rounds|scale [batches] [runs]`: print the figures as JSON."""
     what = sys.argv[1] if len(sys.argv) > 1 else "rounds"
     batches = int(sys.argv[2]) if len(sys.argv) > 2 else (7 if what == "rounds" else 3)
     if peer.setup is not None:
@@ -288,7 +288,8 @@ def main(peer: Peer) -> None:
     if what == "rounds":
         figures = asyncio.run(rounds_figures(peer, batches))
     elif what == "scale":
-        figures = asyncio.run(scale_figures(peer, batches))
+        runs = int(sys.argv[3]) if len(sys.argv) > 3 else SCALE_RUNS
+        figures = asyncio.run(scale_figures(peer, batches, runs))
     else:
         raise SystemExit(f"unknown workload set {what!r}: use rounds or scale")
     meta = {

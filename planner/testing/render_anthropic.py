@@ -70,36 +70,14 @@ class AnthropicRender:
         yield sse("ping", {"type": "ping"})
         index = 0
         if reply.text:
-            block = {"type": "text", "text": ""}
-            yield sse(
-                "content_block_start",
-                {"type": "content_block_start", "index": index, "content_block": block},
-            )
-            for piece in pieces(reply.text, TEXT_PIECE):
-                delta = {"type": "text_delta", "text": piece}
-                yield sse(
-                    "content_block_delta",
-                    {"type": "content_block_delta", "index": index, "delta": delta},
-                )
-            yield sse("content_block_stop", {"type": "content_block_stop", "index": index})
+            text = [{"type": "text_delta", "text": p} for p in pieces(reply.text, TEXT_PIECE)]
+            yield from _block(index, {"type": "text", "text": ""}, text)
             index += 1
         for i, call in enumerate(reply.tool_calls):
             block = {"type": "tool_use", "id": self._call_id(call, n, i), "name": call.name}
-            yield sse(
-                "content_block_start",
-                {
-                    "type": "content_block_start",
-                    "index": index,
-                    "content_block": {**block, "input": {}},
-                },
-            )
-            for piece in ["", *pieces(call.arguments_text(), JSON_PIECE)]:
-                delta = {"type": "input_json_delta", "partial_json": piece}
-                yield sse(
-                    "content_block_delta",
-                    {"type": "content_block_delta", "index": index, "delta": delta},
-                )
-            yield sse("content_block_stop", {"type": "content_block_stop", "index": index})
+            json_pieces = ["", *pieces(call.arguments_text(), JSON_PIECE)]
+            deltas = [{"type": "input_json_delta", "partial_json": p} for p in json_pieces]
+            yield from _block(index, {**block, "input": {}}, deltas)
             index += 1
         yield sse(
             "message_delta",
@@ -110,3 +88,13 @@ class AnthropicRender:
             },
         )
         yield sse("message_stop", {"type": "message_stop"})
+
+
+def _block(index: int, block: dict[str, Any], deltas: list[dict[str, Any]]) -> Iterator[str]:
+    """One content block as SSE: its start, each delta, its stop."""
+    start = {"type": "content_block_start", "index": index, "content_block": block}
+    yield sse("content_block_start", start)
+    for delta in deltas:
+        event = {"type": "content_block_delta", "index": index, "delta": delta}
+        yield sse("content_block_delta", event)
+    yield sse("content_block_stop", {"type": "content_block_stop", "index": index})

@@ -151,10 +151,10 @@ def takeover_registry(rows: Path, hold: Path) -> ToolRegistry:
 
 
 def worker_model(spec: str) -> Model:
-    """`by-round:FILE` answers round n with step n of FILE, whatever this process answered
+    """`scripted:FILE` answering round n with step n of FILE, whatever this process answered
     before: a run recovered on another worker gets the answers its rounds would have had."""
     prefix, _, path = spec.partition(":")
-    if prefix != "by-round":
+    if prefix != "scripted":
         return from_spec(spec)
     steps: list[dict[str, Any]] = json.loads(Path(path).read_text())
 

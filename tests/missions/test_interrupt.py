@@ -88,7 +88,7 @@ def home(tmp_path: Path) -> Iterator[Home]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("MANA_", "ANTHROPIC_"))}
     server = subprocess.Popen(
         [
-            *(sys.executable, "-m", "tests.fakes.llm_server", "--port", "0"),
+            *(sys.executable, "-m", "planner.testing.fake_llm", "--port", "0"),
             *("--port-file", str(port_file), "--script", str(script)),
             *("--count-file", str(count_file)),
         ],

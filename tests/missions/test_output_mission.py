@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from mana_planner.cli import app as cli_app
 from missions.app import App, tool_catalog
 from missions.checks import check_mission
-from missions.cli import app as cli_app
 from missions.config import load_mission
 from missions.errors import MissionConfigError
 from missions.live import LivePrinter, live_feed, streamed_options

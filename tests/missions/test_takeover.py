@@ -105,9 +105,9 @@ def stop_and_forget(procs: dict[str, subprocess.Popen[bytes]], db: str, run_ids:
             proc.kill()
     c = client(db, APP_NAME)
     try:
-        for run_id in run_ids:
-            if c.retrieve_workflow(run_id).get_status().status in ("PENDING", "ENQUEUED"):
-                c.cancel_workflow(run_id)
+        for w in c.list_workflows(workflow_id_prefix=run_ids[0].rsplit("-", 1)[0]):
+            if w.status in ("PENDING", "ENQUEUED"):
+                c.cancel_workflow(w.workflow_id)
     finally:
         c.destroy()
     beats = BeatStore(db)
@@ -182,7 +182,7 @@ def test_survivors_finish_a_killed_workers_runs_exactly_once(tmp_path: Path, wor
                 "id": tag,
                 "title": "Take-over test",
                 "objective": "Write, wait, finish.",
-                "model": f"by-round:{steps}",
+                "model": f"scripted:{steps}",
                 "tools": ["notes.*", "probe.*", "done.*"],
                 "user_id": "u1",
                 "space_id": "s1",

@@ -1,0 +1,55 @@
+"""The bench regression check: figures compared as ratios, in the right direction."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from bench.regress import TOLERANCE, check_files, compare, direction
+
+
+def test_directions_follow_the_figure_names() -> None:
+    assert direction("overhead_us_per_round_1call") == "lower"
+    assert direction("ten_50ms_ratio") == "lower"
+    assert direction("transcript_share_10call") == "lower"
+    assert direction("dbos_sqlite_us_per_step") == "lower"
+    assert direction("gateway_calls_per_s_current") == "higher"
+    assert direction("gateway_vs_bare_ratio_legacy") == "higher"
+    assert direction("subagents5_vs_ideal") == "lower"
+    # workload inputs and bare baselines are not our results
+    assert direction("mixed25_window_ideal_ms") is None
+    assert direction("bare_calls_per_s_current") is None
+    assert direction("replay_rounds") is None
+
+
+def test_a_figure_more_than_a_quarter_worse_regresses_either_way() -> None:
+    old = {"overhead_us_per_round_1call": 100.0, "gateway_calls_per_s_current": 100.0}
+    just_inside = 1.0 + TOLERANCE - 0.01
+    ok = compare(
+        old,
+        {
+            "overhead_us_per_round_1call": 100 * just_inside,
+            "gateway_calls_per_s_current": 100 / just_inside,
+        },
+    )
+    assert [r.regressed for r in ok] == [False, False]
+    bad = compare(old, {"overhead_us_per_round_1call": 130.0, "gateway_calls_per_s_current": 79.0})
+    assert [r.regressed for r in bad] == [True, True]
+    better = compare(
+        old, {"overhead_us_per_round_1call": 50.0, "gateway_calls_per_s_current": 300.0}
+    )
+    assert all(r.worse_by < 1 for r in better)
+
+
+def test_figures_missing_from_either_run_or_not_numbers_are_skipped() -> None:
+    rows = compare({"a_us": 1.0, "dbos": "text"}, {"b_us": 2.0, "dbos": "other", "a_us": True})
+    assert rows == []
+
+
+def test_check_files_exit_code(tmp_path: Path, capsys: object) -> None:
+    old, new = tmp_path / "old.json", tmp_path / "new.json"
+    old.write_text(json.dumps({"replay_total_s": 0.4}))
+    new.write_text(json.dumps({"replay_total_s": 0.45}))
+    assert check_files(old, new) == 0
+    new.write_text(json.dumps({"replay_total_s": 0.6}))
+    assert check_files(old, new) == 1
