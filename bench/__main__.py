@@ -46,12 +46,16 @@ LABELS: dict[str, tuple[str, str]] = {
         "µs",
     ),
     "ten_50ms_ratio": ("10 reads of 50 ms, run wall / 50 ms", "×"),
+    "ten_50ms_timer_ratio": ("  of which asyncio's timer: 10 bare 50 ms sleeps / 50 ms", "×"),
+    "ten_50ms_engine_ms": ("  of which the engine: 2 model turns + dispatch (wall - sleep)", "ms"),
     "mixed25_vs_window": ("25 mixed reads, wall / 10-slot window ideal (255 ms)", "×"),
     "gate_us_per_decision": ("policy gate per decision, 1 KiB of arguments", "µs"),
     "gate_worst_us_per_kib": ("policy gate on hostile arguments, worst µs per KiB", "µs"),
     "gate_worst_json_us_per_kib": ("policy gate, worst µs per KiB, JSON-borne input", "µs"),
     "transcript_share_1call": ("transcript recording, share of loop overhead (1 call)", "%"),
     "transcript_share_10call": ("transcript recording, share of loop overhead (10 calls)", "%"),
+    "transcript_share_1call_cpu": ("transcript recording, share of loop CPU time (1 call)", "%"),
+    "transcript_share_10call_cpu": ("transcript recording, share of loop CPU time (10 calls)", "%"),
     "replay_total_s": ("replay of a 1,000-round transcript (load + replay)", "s"),
     "subagents5_vs_ideal": ("5 research sub-agents in one round (3 x 50 ms), wall / 150 ms", "×"),
     "scale1000_vs_ideal": ("1,000 concurrent runs, wall / ideal (600 ms)", "×"),
@@ -78,6 +82,8 @@ def fmt(value: float, unit: str) -> str:
         return f"{value:.1f} ms"
     if unit == "s":
         return f"{value:.3f} s"
+    if unit == "ms":
+        return f"{value:.3f} ms"
     return f"{value:,.0f} µs" if value >= 100 else f"{value:.1f} µs"
 
 

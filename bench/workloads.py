@@ -6,6 +6,7 @@ import heapq
 import importlib
 import io
 import os
+import shutil
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
@@ -63,9 +64,9 @@ def steps_for(rounds: int, calls_per_round: int, ms: float | list[float] = 0.0) 
     return out
 
 
-async def run_once(steps: list[Any], *, full: bool, tmp: Path, latency_s: float = 0.0) -> float:
-    """Wall seconds of one run; `full` adds the transcript file and the policy gate."""
-    transcript_file = tmp / "bench.jsonl" if full else None
+async def run_once(steps: list[Any], *, full: bool, runs: RunsDir, latency_s: float = 0.0) -> float:
+    """Wall seconds of one run; `full` adds a new transcript file on disk and the policy gate."""
+    transcript_file = runs.new() if full else None
     return await run_variant(steps, transcript_file=transcript_file, gate=full, latency_s=latency_s)
 
 
@@ -103,20 +104,19 @@ def engine_figures(batches: int = 7) -> dict[str, float]:
     """Our loop's figures: overhead per round, parallel rounds, and their ideals."""
     quiet_logging()
     figures: dict[str, float] = {}
-    with tempfile.TemporaryDirectory() as d:
-        tmp = Path(d)
+    with RunsDir() as runs:
         for calls in (1, 10):
             steps = steps_for(20, calls)
             for full in (False, True):
-                wall = measure(partial(run_once, steps, full=full, tmp=tmp), batches)
+                wall = measure(partial(run_once, steps, full=full, runs=runs), batches)
                 key = f"overhead_us_per_round_{calls}call{'_full' if full else ''}"
                 figures[key] = wall / 21 * 1e6
-        ten = steps_for(1, 10, 50.0)
-        wall = measure(lambda: run_once(ten, full=True, tmp=tmp), max(3, batches // 2), 1)
-        figures["ten_50ms_ratio"] = wall / 0.050
+        figures.update(ten_reads_split(runs, max(5, batches)))
         mixed = [150.0 - 5 * i for i in range(25)]
         wall = measure(
-            lambda: run_once(steps_for(1, 25, mixed), full=True, tmp=tmp), max(3, batches // 2), 1
+            lambda: run_once(steps_for(1, 25, mixed), full=True, runs=runs),
+            max(3, batches // 2),
+            1,
         )
         ideal = window_ideal([m / 1000 for m in mixed], 10)
         figures["mixed25_wall_ms"] = wall * 1000
@@ -124,6 +124,34 @@ def engine_figures(batches: int = 7) -> dict[str, float]:
         figures["mixed25_vs_window"] = wall / ideal
         figures["mixed25_chunks_ideal_ms"] = chunks_ideal([m / 1000 for m in mixed], 10) * 1000
     return figures
+
+
+def ten_reads_split(runs: RunsDir, batches: int) -> dict[str, float]:
+    """10 reads of 50 ms in one round, and its two parts, measured alternately in one run:
+    asyncio's own timer overshoot (10 bare `anyio.sleep(0.05)` in a task group) and the
+    engine's part (the run's two model turns and its dispatch: run wall minus the bare wall)."""
+    ten = steps_for(1, 10, 50.0)
+
+    async def go() -> tuple[float, float]:
+        walls, sleeps = [], []
+        for i in range(batches + 1):
+            start = time.perf_counter()
+            async with anyio.create_task_group() as tg:
+                for _ in range(10):
+                    tg.start_soon(anyio.sleep, 0.050)
+            bare = time.perf_counter() - start
+            wall = await run_once(ten, full=True, runs=runs)
+            if i:
+                walls.append(wall)
+                sleeps.append(bare)
+        return median(walls), median(sleeps)
+
+    wall, bare = anyio.run(go)
+    return {
+        "ten_50ms_ratio": wall / 0.050,
+        "ten_50ms_timer_ratio": bare / 0.050,
+        "ten_50ms_engine_ms": (wall - bare) * 1000,
+    }
 
 
 def gate_us_per_decision(n: int = 20000) -> float:
@@ -157,6 +185,23 @@ async def run_variant(
     latency_s: float = 0.0,
 ) -> float:
     """Wall seconds of one run with a transcript file and/or the policy gate switched on."""
+    wall, _cpu = await run_timed(
+        steps, transcript_file=transcript_file, gate=gate, parallel=parallel, latency_s=latency_s
+    )
+    return wall
+
+
+async def run_timed(
+    steps: list[Any],
+    *,
+    transcript_file: Path | None,
+    gate: bool,
+    parallel: bool = True,
+    latency_s: float = 0.0,
+) -> tuple[float, float]:
+    """(wall, CPU) seconds of one run, its transcript file created and closed inside both
+    (as a mission run does); CPU time (user + system) is what machine load hardly moves."""
+    start, cpu = time.perf_counter(), time.process_time()
     transcript = FileTranscript(transcript_file) if transcript_file is not None else None
     inp = PlannerLoopInput(
         model=ScriptedModel(steps, latency_s=latency_s),
@@ -169,15 +214,43 @@ async def run_variant(
         max_rounds=len(steps) + 1,
         transcript=transcript,
     )
-    start = time.perf_counter()
     result = await run_planner_loop(inp)
-    wall = time.perf_counter() - start
     if transcript is not None:
         transcript.close()
+    wall, cpu = time.perf_counter() - start, time.process_time() - cpu
     expected = sum(len(s.get("tool_calls", ())) for s in steps)
     if len(result.executed_calls) != expected or result.summary != "done":
         raise RuntimeError(f"bench run did {len(result.executed_calls)} of {expected} calls")
-    return wall
+    return wall, cpu
+
+
+class RunsDir:
+    """Transcripts on disk under `runs/`, a new file per run as `runs/<run_id>.jsonl` is.
+
+    Reusing one path would truncate a file with data, which ext4 follows with a forced
+    write-back (5 ms a file on this VM): a cost of the harness, not of a user's run.
+    """
+
+    def __init__(self, root: Path = Path("runs")) -> None:
+        root.mkdir(parents=True, exist_ok=True)
+        self.dir = Path(tempfile.mkdtemp(prefix="bench-", dir=root))
+        self.made = 0
+
+    def new(self) -> Path:
+        """A path no run has used."""
+        self.made += 1
+        return self.dir / f"run-{self.made}.jsonl"
+
+    def clean(self) -> None:
+        """Delete the transcripts so far (call it outside the timed part)."""
+        for path in self.dir.glob("run-*.jsonl"):
+            path.unlink()
+
+    def __enter__(self) -> RunsDir:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 def bench_tmpdir() -> tempfile.TemporaryDirectory[str]:
@@ -188,37 +261,40 @@ def bench_tmpdir() -> tempfile.TemporaryDirectory[str]:
 
 
 def transcript_share(batches: int = 9) -> dict[str, float]:
-    """Transcript recording as a share of loop overhead (gate and logging on in both arms).
+    """Transcript recording as a share of loop overhead (gate and logging on in both arms),
+    each run writing a new file on disk under `runs/`, by wall and by CPU time.
 
     The two arms alternate batch by batch so machine noise hits both alike.
     """
     quiet_logging()
     figures: dict[str, float] = {}
-    with bench_tmpdir() as d:
-        path = Path(d) / "share.jsonl"
+    with RunsDir() as runs:
         for calls in (1, 10):
             steps = steps_for(20, calls)
 
-            async def go(s: list[Any] = steps) -> tuple[float, float]:
-                with_t: list[float] = []
-                without: list[float] = []
-                for i in range(batches + 2):
-                    a = sum(
-                        [await run_variant(s, transcript_file=path, gate=True) for _ in range(5)]
-                    )
-                    b = sum(
-                        [await run_variant(s, transcript_file=None, gate=True) for _ in range(5)]
-                    )
-                    if i >= 2:
-                        with_t.append(a)
-                        without.append(b)
-                return median(with_t), median(without)
+            async def batch(s: list[Any], on: bool) -> tuple[float, float]:
+                runs.clean()
+                times = [
+                    await run_timed(s, transcript_file=runs.new() if on else None, gate=True)
+                    for _ in range(5)
+                ]
+                return sum(t[0] for t in times), sum(t[1] for t in times)
 
-            with_t, without = anyio.run(go)
+            async def go(s: list[Any] = steps) -> list[float]:
+                arms: list[list[tuple[float, float]]] = [[], []]
+                for i in range(batches + 2):
+                    a, b = await batch(s, True), await batch(s, False)
+                    if i >= 2:
+                        arms[0].append(a)
+                        arms[1].append(b)
+                return [median(t[k] for t in arm) for arm in arms for k in (0, 1)]
+
+            with_wall, with_cpu, without_wall, without_cpu = anyio.run(go)
             per_round = 5 * 21
-            figures[f"loop_us_per_round_{calls}call_with_transcript"] = with_t / per_round * 1e6
-            figures[f"loop_us_per_round_{calls}call_no_transcript"] = without / per_round * 1e6
-            figures[f"transcript_share_{calls}call"] = (with_t - without) / with_t
+            figures[f"loop_us_per_round_{calls}call_with_transcript"] = with_wall / per_round * 1e6
+            figures[f"loop_us_per_round_{calls}call_no_transcript"] = without_wall / per_round * 1e6
+            figures[f"transcript_share_{calls}call"] = (with_wall - without_wall) / with_wall
+            figures[f"transcript_share_{calls}call_cpu"] = (with_cpu - without_cpu) / with_cpu
     return figures
 
 
@@ -315,11 +391,14 @@ def dbos_step_cost(rounds: int = 20, runs: int = 5) -> dict[str, Any]:
     out: dict[str, Any] = {"dbos_steps_per_run": float(n_steps)}
     with tempfile.TemporaryDirectory(prefix="mana-bench-dbos-") as d:
         tmp = Path(d)
-        path = tmp / "plain.jsonl"
+        plain_runs = RunsDir(tmp / "plain")
 
         async def plain() -> list[float]:
-            await run_variant(steps, transcript_file=path, gate=True)
-            return [await run_variant(steps, transcript_file=path, gate=True) for _ in range(runs)]
+            await run_variant(steps, transcript_file=plain_runs.new(), gate=True)
+            return [
+                await run_variant(steps, transcript_file=plain_runs.new(), gate=True)
+                for _ in range(runs)
+            ]
 
         plain_s = median(anyio.run(plain))
         out["plain_run_ms"] = plain_s * 1000

@@ -13,7 +13,9 @@ from typing import Any, ClassVar
 from opentelemetry import trace
 from opentelemetry.trace import Span, Status, StatusCode, Tracer
 
+from planner.records import as_event
 from planner.transcript import (
+    AnyEvent,
     EventBase,
     RequestEvent,
     ResponseEvent,
@@ -64,8 +66,9 @@ class SpanTranscript:
         parent_path, _, call_id = path.rpartition("/")
         return self.tools.get((parent_path, call_id))
 
-    def record(self, event: EventBase) -> None:
-        """Open or close the span this event belongs to."""
+    def record(self, recorded: AnyEvent) -> None:
+        """Open or close the span this event belongs to (records read as typed events)."""
+        event: EventBase = as_event(recorded)
         handler = self._handlers.get(type(event))
         if handler is not None:
             handler(self, event)

@@ -33,8 +33,9 @@ from planner import (
 from planner.models import Model
 from planner.models.options import adapter_options, parse_pairs
 from planner.models.spec import from_spec, resolve_spec
+from planner.records import as_event
 from planner.tools import AnyToolSpec, read_tools_are_parallel_safe
-from planner.transcript import EventBase, FileTranscript
+from planner.transcript import AnyEvent, EventBase, FileTranscript
 from reminders import build_channel
 
 EventSink = Callable[[EventBase], None]
@@ -60,11 +61,13 @@ class TeeTranscript:
         self.file = file
         self.sinks = [s for s in sinks if s is not None]
 
-    def record(self, event: EventBase) -> None:
-        """Write the event, then hand it on."""
+    def record(self, event: AnyEvent) -> None:
+        """Write the event, then hand it on (typed: sinks read the pydantic events)."""
         self.file.record(event)
-        for sink in self.sinks:
-            sink(event)
+        if self.sinks:
+            typed = as_event(event)
+            for sink in self.sinks:
+                sink(typed)
 
 
 def span_sink(mission_id: str, tracer: Any = None) -> EventSink | None:

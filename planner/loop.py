@@ -48,6 +48,7 @@ from planner.transcript import (
     RunStarted,
     ToolInfo,
     Transcript,
+    new_event,
 )
 
 RECENT_CALLS = 5
@@ -130,7 +131,7 @@ class _Run:
         transcript refuses (see FileTranscript.record) ends the run with an error."""
         if self.inp.transcript is None:
             return
-        event = event_type(run_id=self.run_id, path=self.inp.transcript_path, **fields)
+        event = new_event(event_type, run_id=self.run_id, path=self.inp.transcript_path, **fields)
         try:
             self.inp.transcript.record(event)
         except TranscriptError as exc:

@@ -31,7 +31,9 @@ from anyio.streams.memory import MemoryObjectReceiveStream
 from planner.loop import PlannerLoopInput, PlannerLoopResult, run_planner_loop
 from planner.messages import ToolCall, Usage
 from planner.models.base import DELTA_SINK, TextDelta
+from planner.records import as_event
 from planner.transcript import (
+    AnyEvent,
     EventBase,
     RequestEvent,
     ResponseEvent,
@@ -128,11 +130,11 @@ class FeedTranscript:
         self.inner = inner
         self.feed = feed
 
-    def record(self, event: EventBase) -> None:
-        """Record to the inner transcript; only an event it took is fed on."""
+    def record(self, event: AnyEvent) -> None:
+        """Record to the inner transcript; only an event it took is fed on (typed)."""
         if self.inner is not None:
             self.inner.record(event)
-        self.feed.event(event)
+        self.feed.event(as_event(event))
 
 
 class RunEvents:

@@ -14,6 +14,13 @@ from pydantic_core import PydanticSerializationError
 
 from planner.errors import TranscriptError
 from planner.messages import Message, ToolCall, Usage
+from planner.records import (
+    FAST_ENCODE_ERRORS,
+    EventRecord,
+    as_event,
+    encode_fast,
+    record_class,
+)
 
 if TYPE_CHECKING:
     from planner.tools import AnyToolSpec
@@ -196,23 +203,54 @@ TranscriptEvent = Annotated[
 _EVENT_ADAPTER: TypeAdapter[TranscriptEvent] = TypeAdapter(TranscriptEvent)
 
 
-class Transcript(Protocol):
-    """Where a run writes its events."""
+AnyEvent = EventBase | EventRecord
+"""What a transcript is handed: a typed event, or the write path's record of one."""
 
-    def record(self, event: EventBase) -> None:
+_FAST: dict[type[EventBase], type[EventRecord]] = {
+    cls: record_class(cls)
+    for cls in (
+        RequestEvent,
+        ResponseEvent,
+        RetryEvent,
+        PolicyEvent,
+        ToolCallEvent,
+        ToolResultEvent,
+        CompactionEvent,
+    )
+}
+"""The events the engine writes often, built as msgspec records. Their free-form values are
+checked JSON (planner.jsondata) or pydantic models; run_started and run_finished, whose
+settings and output are not, stay validated pydantic events."""
+_FAST_TYPES = frozenset(_FAST.values())
+
+
+def event_class(kind: type[EventBase]) -> type[AnyEvent]:
+    """What to build for an event of `kind`: its msgspec record when it is a hot event."""
+    return _FAST.get(kind, kind)
+
+
+def new_event(kind: type[EventBase], /, **fields: Any) -> AnyEvent:
+    """The event to record: an unvalidated record for the hot events, else the typed event."""
+    return _FAST.get(kind, kind)(**fields)
+
+
+class Transcript(Protocol):
+    """Where a run writes its events (records and typed events; `as_event` gives the latter)."""
+
+    def record(self, event: AnyEvent) -> None:
         """Write one event now."""
         ...
 
 
 class MemoryTranscript:
-    """Keeps events in a list: for tests and for sub-runs that nest in a parent."""
+    """Keeps typed events in a list: for tests and for sub-runs that nest in a parent."""
 
     def __init__(self) -> None:
         self.events: list[EventBase] = []
 
-    def record(self, event: EventBase) -> None:
-        """Append one event."""
-        self.events.append(event)
+    def record(self, event: AnyEvent) -> None:
+        """Append one event (as its typed pydantic event)."""
+        self.events.append(as_event(event))
 
 
 class FileTranscript:
@@ -226,12 +264,21 @@ class FileTranscript:
         self._fh: IO[bytes] = self.path.open("wb", buffering=0)
         self.record(header or Header())
 
-    def record(self, event: EventBase) -> None:
+    def record(self, event: AnyEvent) -> None:
         """Write one event line (unbuffered: written when this returns).
 
         An event the reader could not read back (not serializable, nested too deeply, a line
         over MAX_LINE_BYTES) raises TranscriptError and writes nothing.
         """
+        if type(event) in _FAST_TYPES:  # the hot path, without encode_event's layers
+            try:
+                line = encode_fast(event)
+            except FAST_ENCODE_ERRORS:
+                pass
+            else:
+                if len(line) < MAX_LINE_BYTES:
+                    self._fh.write(line + b"\n")
+                    return
         self._fh.write(encode_event(event, self.path))
 
     def close(self) -> None:
@@ -245,10 +292,14 @@ class FileTranscript:
         self.close()
 
 
-def encode_event(event: EventBase, path: str | Path = "transcript") -> bytes:
-    """One event as its JSON line; TranscriptError when no reader could read it back."""
+def encode_event(event: AnyEvent, path: str | Path = "transcript") -> bytes:
+    """One event as its JSON line; TranscriptError when no reader could read it back.
+
+    A record is encoded by msgspec; one msgspec cannot encode goes through its typed event,
+    whose serializer decides (and refuses) as for any typed event.
+    """
     try:
-        line = event.__pydantic_serializer__.to_json(event) + b"\n"
+        line = _encode(event) + b"\n"
     except (PydanticSerializationError, ValueError, RecursionError) as exc:
         raise TranscriptError(f"{path}: cannot write a {_kind(event)} event: {exc}") from exc
     if len(line) > MAX_LINE_BYTES:
@@ -259,7 +310,17 @@ def encode_event(event: EventBase, path: str | Path = "transcript") -> bytes:
     return line
 
 
-def _kind(event: EventBase) -> str:
+def _encode(event: AnyEvent) -> bytes:
+    if isinstance(event, EventRecord):
+        try:
+            return encode_fast(event)
+        except FAST_ENCODE_ERRORS:
+            typed: EventBase = as_event(event)
+            return typed.__pydantic_serializer__.to_json(typed)
+    return event.__pydantic_serializer__.to_json(event)
+
+
+def _kind(event: AnyEvent) -> str:
     return str(getattr(event, "type", type(event).__name__))
 
 
