@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Annotated, Any, Literal, Protocol
@@ -21,6 +20,7 @@ from planner.records import (
     encode_fast,
     record_class,
 )
+from planner.transcript_order import TranscriptOrder
 
 if TYPE_CHECKING:
     from planner.tools import AnyToolSpec
@@ -349,7 +349,7 @@ def read_transcript(path: str | Path) -> Iterator[TranscriptEvent]:
         fh = p.open("rb")
     except OSError as exc:
         raise TranscriptError(f"{p}: cannot open transcript: {exc}") from exc
-    order = _Order(p)
+    order = TranscriptOrder(p, TRANSCRIPT_FORMAT, SCHEMA_VERSION)
     with fh:
         lineno = 0
         while raw := fh.readline(MAX_LINE_BYTES + 1):
@@ -387,83 +387,6 @@ def _decode(raw: bytes, where: str) -> TranscriptEvent:
         raise TranscriptError(f"{where}: not valid JSON: {exc.msg} at column {exc.colno}") from exc
     except (RecursionError, ValueError) as exc:
         raise TranscriptError(f"{where}: not valid JSON: {type(exc).__name__}") from exc
-
-
-class _Order:
-    """The order rules a transcript keeps, checked one event at a time, per run path."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.header = False
-        self.started: set[str] = set()
-        self.finished: set[str] = set()
-        self.rounds: dict[str, int] = {}
-        self.open_calls: Counter[tuple[str, str]] = Counter()
-
-    def check(self, event: TranscriptEvent, lineno: int) -> None:
-        """Raise TranscriptError when `event` cannot come where it does."""
-        where = f"{self.path}:{lineno}"
-        if isinstance(event, Header):
-            self._header(event, where)
-            return
-        if not self.header:
-            raise TranscriptError(f"{where}: the first line must be the transcript header")
-        run = event.path
-        if any(_within(run, done) for done in self.finished):
-            raise TranscriptError(f"{where}: a {event.type} event after run_finished")
-        if isinstance(event, RunStarted):
-            if run in self.started:
-                raise TranscriptError(f"{where}: a second run_started for this run")
-            self.started.add(run)
-            return
-        if run not in self.started:
-            raise TranscriptError(f"{where}: a {event.type} event before run_started")
-        if isinstance(event, RunFinished):
-            self.finished.add(run)
-            return
-        self._round(event, run, where)
-        self._call(event, run, where)
-
-    def _header(self, event: Header, where: str) -> None:
-        if self.header:
-            raise TranscriptError(f"{where}: a second header")
-        if event.format != TRANSCRIPT_FORMAT:
-            raise TranscriptError(f"{where}: not a {TRANSCRIPT_FORMAT} transcript: {event.format}")
-        if event.schema_version != SCHEMA_VERSION:
-            raise TranscriptError(
-                f"{where}: schema version {event.schema_version} is not {SCHEMA_VERSION}"
-            )
-        self.header = True
-
-    def _round(self, event: TranscriptEvent, run: str, where: str) -> None:
-        number = getattr(event, "round", None)
-        if number is None:
-            return
-        last = self.rounds.get(run, 0)
-        if number < last:
-            raise TranscriptError(f"{where}: round {number} comes after round {last}")
-        self.rounds[run] = number
-
-    def _call(self, event: TranscriptEvent, run: str, where: str) -> None:
-        if isinstance(event, ToolCallEvent):
-            self.open_calls[(run, event.call_id)] += 1
-        elif isinstance(event, ToolResultEvent):
-            key = (run, event.call_id)
-            if self.open_calls[key] <= 0:
-                raise TranscriptError(
-                    f"{where}: tool_result for {event.call_id!r} without its tool_call"
-                )
-            self.open_calls[key] -= 1
-
-    def finish(self) -> None:
-        """At the end of the file: it must at least have had its header."""
-        if not self.header:
-            raise TranscriptError(f"{self.path}: empty transcript (no header)")
-
-
-def _within(run: str, other: str) -> bool:
-    """True when `run` is the run at path `other` or nested inside it."""
-    return not other or run == other or run.startswith(f"{other}/")
 
 
 def _first_problem(exc: ValidationError) -> str:
