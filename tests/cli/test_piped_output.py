@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import io
-
 import pytest
 
 
@@ -11,7 +9,7 @@ import pytest
 def test_module_consoles_do_not_wrap_when_piped(module: str) -> None:
     console = __import__(module, fromlist=["console"]).console
     assert not console.is_terminal
-    console.file = out = io.StringIO()
     line = "run-" + "x" * 200
-    console.print(line, markup=False, highlight=False)
-    assert out.getvalue() == line + "\n"
+    with console.capture() as captured:
+        console.print(line, markup=False, highlight=False)
+    assert captured.get() == line + "\n"

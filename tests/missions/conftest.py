@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+from dbos import DBOS
 from typer.testing import CliRunner
 
 from missions.app import App, AppSettings, open_app
@@ -27,3 +28,10 @@ def cli_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
     monkeypatch.setenv("MANA_VAR_DIR", str(tmp_path / "var"))
     monkeypatch.delenv("MANA_DATABASE_URL", raising=False)
     return CliRunner()
+
+
+@pytest.fixture
+def destroy_dbos() -> Iterator[None]:
+    """Tear down the process's DBOS after a test that launched it."""
+    yield
+    DBOS.destroy()

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import typer
-from dbos import DBOS
 from typer.testing import CliRunner
 
 from missions.app import AppSettings, open_app
@@ -43,12 +41,6 @@ def test_schedule_rejects_a_bad_file_before_connecting(cli: typer.Typer, tmp_pat
     result = CliRunner().invoke(cli, ["schedule", str(tmp_path), "--db-url", "sqlite:///nowhere"])
     assert result.exit_code == 2
     assert "bad.toml: every:" in result.output
-
-
-@pytest.fixture
-def destroy_dbos() -> Iterator[None]:
-    yield
-    DBOS.destroy()
 
 
 @pytest.mark.usefixtures("destroy_dbos")

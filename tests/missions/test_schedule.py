@@ -12,7 +12,6 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -33,6 +32,7 @@ from missions.schedule import (
 from missions.schedule_dbos import apply, run_latest_missed, schedule_status, set_paused
 from missions.system_db import APP_NAME, MISSION_QUEUE, safe_url, system_database_url
 from planner import ToolContext, ToolRegistry, ToolSpec
+from tests.missions.waiting import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -116,21 +116,6 @@ def slot_mission(folder: Path, mission_id: str) -> Path:
     text = (missions / f"{mission_id}.toml").read_text().replace("scripted:x", f"scripted:{steps}")
     (missions / f"{mission_id}.toml").write_text(text)
     return missions
-
-
-def wait_until(predicate: object, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if callable(predicate) and predicate():
-            return True
-        time.sleep(0.05)
-    return False
-
-
-@pytest.fixture
-def destroy_dbos() -> Iterator[None]:
-    yield
-    DBOS.destroy()
 
 
 @pytest.mark.usefixtures("destroy_dbos")

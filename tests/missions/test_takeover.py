@@ -21,6 +21,7 @@ from missions.config import MissionConfig
 from missions.heartbeat import BeatStore, Heartbeat
 from missions.schedule_dbos import enqueue_run
 from missions.system_db import APP_NAME, client, system_database_url
+from tests.missions.waiting import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 PG_URL = os.environ.get("MANA_TEST_PG_URL")
@@ -129,15 +130,6 @@ def rows(db: Path, table: str, tag: str = "") -> list[tuple[str, int, float]]:
         except sqlite3.OperationalError:
             return []
     return [row for row in found if row[0].startswith(tag)]
-
-
-def wait_until(predicate: object, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if callable(predicate) and predicate():
-            return True
-        time.sleep(0.1)
-    return False
 
 
 def start_worker(

@@ -5,13 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import anyio
 import pytest
-from dbos import DBOS
 from pydantic import BaseModel
 
 from missions.config import MissionConfig
@@ -19,6 +16,7 @@ from missions.durable import DBOSEngine, run_durable
 from missions.system_db import APP_NAME, client
 from missions.workflows import SCHEDULED_WORKFLOW
 from planner import ToolContext, ToolRegistry, ToolSpec
+from tests.missions.waiting import wait_until
 
 
 class Empty(BaseModel):
@@ -83,21 +81,6 @@ def scheduled_runs(db: str) -> set[str]:
         return {w.workflow_id for w in c.list_workflows(name=SCHEDULED_WORKFLOW)}
     finally:
         c.destroy()
-
-
-def wait_until(predicate: object, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if callable(predicate) and predicate():
-            return True
-        time.sleep(0.05)
-    return False
-
-
-@pytest.fixture
-def destroy_dbos() -> Iterator[None]:
-    yield
-    DBOS.destroy()
 
 
 @pytest.mark.usefixtures("destroy_dbos")
