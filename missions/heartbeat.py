@@ -249,7 +249,11 @@ class Heartbeat:
             self._thread.join(timeout=5)
         with self._lock:
             idle = not self._runs
+            gone = sorted(self._gone)
+            self._gone.clear()
         try:
+            if gone:  # runs that ended since the last beat: no fresh beat may outlive them
+                self.store.beat(self.executor_id, [], gone, self.clock())
             if idle:
                 self.store.retire(self.executor_id)
         finally:
