@@ -30,6 +30,10 @@ import re2
 from pydantic_core import PydanticSerializationError, to_json
 
 MIN_SCANNED_LENGTH = 16
+MAX_SCANNED_DEPTH = 254
+"""As deep as pydantic's JSON goes: no model or MCP client can send deeper arguments."""
+TOO_DEEP = f"nesting deeper than {MAX_SCANNED_DEPTH} levels"
+"""The flag for input no JSON parser produces (only in-process callers can build it)."""
 
 INJECTION_MARKERS: tuple[str, ...] = (
     r"(?i:ignore (all |the )?previous (instructions|messages))",
@@ -171,10 +175,32 @@ def find_injection(raw_input: Any) -> str | None:
     """
     data = _json_of(raw_input)
     if data is None:
+        if nested_deeper_than(raw_input, MAX_SCANNED_DEPTH):
+            return TOO_DEEP
         return find_marker(long_strings(raw_input, acyclic=_is_acyclic(raw_input)))
     if _HINTS.search(data.lower()) is None:
         return None
     return find_marker(long_strings(raw_input, acyclic=True))
+
+
+def nested_deeper_than(value: Any, limit: int) -> bool:
+    """True when containers nest more than `limit` levels; each container is visited once, so
+    the walk stops at `limit` levels down and ends on cycles."""
+    seen: set[int] = set()
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        kind = type(item)
+        if kind is not dict and kind is not list and kind is not tuple:
+            continue
+        if depth >= limit:
+            return True
+        if id(item) in seen:
+            continue
+        seen.add(id(item))
+        kids = item.values() if kind is dict else item
+        stack.extend((kid, depth + 1) for kid in kids if type(kid) in _WALKED)
+    return False
 
 
 def _json_of(raw_input: Any) -> bytes | None:
