@@ -305,7 +305,7 @@ async def execute(spec: AnyToolSpec, ctx: ToolContext, payload: BaseModel) -> To
     except TimeoutError:
         return error_result(f"tool {spec.name} timed out after {spec.timeout_s:g}s")
     except Exception as exc:
-        log.info("tool.error", tool=spec.name, error=f"{type(exc).__name__}: {exc}")
+        log.info("tool.error", tool=spec.name, error=type(exc).__name__, detail=str(exc))
         return error_result(f"{type(exc).__name__}: {exc}")
     return to_result(spec, output)
 

@@ -24,7 +24,18 @@ LEVELS = {
     "error": logging.ERROR,
 }
 CONTENT_KEYS = frozenset(
-    {"arguments", "content", "data", "input", "messages", "output", "prompt", "result", "text"}
+    {
+        "arguments",
+        "content",
+        "data",
+        "detail",
+        "input",
+        "messages",
+        "output",
+        "prompt",
+        "result",
+        "text",
+    }
 )
 """Event keys that would carry user content; their values are replaced by their size."""
 HANDLER_NAME = "mana-planner"

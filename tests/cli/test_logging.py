@@ -146,3 +146,29 @@ def test_log_content_keeps_third_party_arguments() -> None:
     configure_logging("info", json_lines=True, stream=out, log_content=True)
     logging.getLogger("dbos").warning("step %s", functools.partial(print, "s3cr3t-arg"))
     assert "s3cr3t-arg" in json.loads(out.getvalue())["event"]
+
+
+async def test_a_failing_tool_logs_its_error_type_but_not_its_message() -> None:
+    from pydantic import BaseModel
+
+    from planner import ToolContext, ToolSpec
+    from planner.dispatch import execute
+
+    class In(BaseModel):
+        id: str
+
+    async def lookup(ctx: ToolContext, inp: In) -> In:
+        raise LookupError(f"no note {inp.id}")
+
+    spec = ToolSpec("notes.lookup", "Find a note.", In, In, lookup, policy_hint="read")
+    marker = "secret-id-4f1c9"
+    out = io.StringIO()
+    configure_logging("info", json_lines=True, stream=out)
+    result = await execute(spec, ToolContext("u", "s"), In(id=marker))
+    assert not result.success and marker in result.message  # the model still reads it
+    assert "tool.error" in out.getvalue() and "LookupError" in out.getvalue()
+    assert marker not in out.getvalue()
+    out.truncate(0)
+    configure_logging("info", json_lines=True, stream=out, log_content=True)
+    await execute(spec, ToolContext("u", "s"), In(id=marker))
+    assert marker in out.getvalue()
