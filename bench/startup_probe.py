@@ -8,8 +8,10 @@ wrapped where the engine calls them. bench/cli_bench.py turns the marks into a s
 
 from __future__ import annotations
 
+import gc
 import time
 
+gc.disable()  # as `mana-planner`'s main does while a command's package is imported
 MARKS: list[tuple[str, float]] = [("python_started", time.time())]
 
 import importlib  # noqa: E402

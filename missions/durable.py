@@ -34,7 +34,7 @@ from dbos import DBOS, DBOSConfig, SetWorkflowID
 from pydantic import ValidationError
 
 from missions.config import MissionConfig, load_mission
-from missions.dbos_host import HOST
+from missions.dbos_host import HOST, LISTENER_POLL_S
 from missions.durable_steps import DurableModel, durable_input, durable_registry
 from missions.engine_types import (
     EnvFactory,
@@ -150,6 +150,7 @@ class DBOSEngine:
             "executor_id": self.executor_id,
             "log_level": self.log_level,
             "scheduler_polling_interval_sec": self.scheduler_poll_s,
+            "notification_listener_polling_interval_sec": LISTENER_POLL_S,
         }
 
     def for_app(self, app_name: str, queues: tuple[str, ...]) -> DBOSEngine:

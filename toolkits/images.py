@@ -1,16 +1,21 @@
-"""Image edits with reference images through the official openai SDK (`images.edit`)."""
+"""Image edits with reference images through the official openai SDK (`images.edit`).
+
+The SDK is imported on first use of an image call: importing it costs about a second, which
+every command that builds the tool registry (`run`, `runs list`) would otherwise pay.
+"""
 
 from __future__ import annotations
 
 import base64
 import binascii
 from dataclasses import dataclass
-from typing import Literal
-
-import openai
-from openai import AsyncOpenAI, omit
+from typing import TYPE_CHECKING, Literal
 
 from toolkits.errors import ImageGenerationError
+
+if TYPE_CHECKING:
+    import openai
+    from openai import AsyncOpenAI
 
 Quality = Literal["low", "medium", "high"]
 Size = Literal["1024x1024", "1536x1024", "1024x1536", "auto"]
@@ -39,6 +44,8 @@ def make_image_client(
     *, api_key: str, base_url: str | None = None, timeout_s: float = 120.0
 ) -> AsyncOpenAI:
     """An AsyncOpenAI client for image calls; SDK retries off (the caller decides on retries)."""
+    from openai import AsyncOpenAI
+
     return AsyncOpenAI(api_key=api_key, base_url=base_url, timeout=timeout_s, max_retries=0)
 
 
@@ -54,6 +61,9 @@ async def edit_with_references(
     user: str | None = None,
 ) -> list[GeneratedImage]:
     """Call `images.edit` with the references; any API failure is an ImageGenerationError."""
+    import openai
+    from openai import omit
+
     try:
         response = await client.images.edit(
             image=[(r.filename, r.data, r.mime) for r in references],

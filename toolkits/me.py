@@ -6,9 +6,8 @@ from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from openai import AsyncOpenAI
 from pydantic import Field
 
 from planner.tools import ToolContext
@@ -28,6 +27,9 @@ from toolkits.models import ToolModel, require_datetime
 from toolkits.scope import ScopedSession
 from toolkits.store import Store
 from toolkits.toolkit import Toolkit, once, tool_method
+
+if TYPE_CHECKING:
+    from openai import AsyncOpenAI
 
 ENTITY = media.ENTITY
 GENERATE = "me.generateWithReference"

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import gc
 import importlib
+import json
 import os
+import sqlite3
 import subprocess
 import sys
 from importlib.metadata import version
@@ -13,9 +16,19 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from mana_planner.cli import ERROR_BASES, MOUNTS, RootGroup, app, known_error, one_line
+from mana_planner.cli import (
+    ERROR_BASES,
+    MOUNTS,
+    RootGroup,
+    app,
+    known_error,
+    one_line,
+    start_collecting,
+)
 from mana_planner.lazy import load
+from missions.system_db import SQLITE_FILE
 from planner.errors import ConfigError, TranscriptError
+from planner.transcript import RunFinished, read_transcript
 
 ROOT = Path(__file__).resolve().parents[2]
 HEAVY = ("dbos", "mcp", "anthropic", "openai", "sqlalchemy", "starlette", "uvicorn")
@@ -64,6 +77,79 @@ def test_runs_list_needs_no_durable_engine_server_or_model_sdk(tmp_path: Path) -
     assert done.returncode == 0, done.stderr[-2000:]
     assert "sqlalchemy" in names, "the command read the run store"
     assert not names & {"dbos", "mcp", "anthropic", "starlette", "uvicorn"}
+
+
+def one_round_run(tmp_path: Path) -> list[str]:
+    """`run` arguments of a one-round scripted mission (no tool source, no model SDK)."""
+    steps, mission = tmp_path / "steps.json", tmp_path / "one-round.toml"
+    steps.write_text(json.dumps([{"text": "done"}]))
+    mission.write_text(
+        f'id = "one-round"\ntitle = "One round"\nobjective = "Say done."\n'
+        f'model = "scripted:{steps}"\ntools = ["todo.list"]\nuser_id = "u-one"\n'
+    )
+    return ["run", str(mission), "--runs-dir", str(tmp_path / "runs")]
+
+
+def test_a_scripted_run_needs_no_mcp_or_model_sdk_and_exits_with_its_records_complete(
+    tmp_path: Path,
+) -> None:
+    names, done = imported_by(one_round_run(tmp_path), tmp_path)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "dbos" in names and not names & {"mcp", "anthropic", "starlette", "uvicorn"}
+    (transcript,) = (tmp_path / "runs" / "one-round").glob("*.jsonl")
+    last = list(read_transcript(transcript))[-1]
+    assert isinstance(last, RunFinished) and last.stop_reason == "assistant_stop"
+    with sqlite3.connect(tmp_path / "var" / "mana.db") as db:
+        rows = db.execute(
+            "select id, finished_at, stop_reason, rounds from mission_runs"
+        ).fetchall()
+    assert [(r[0], r[2], r[3]) for r in rows] == [(transcript.stem, "assistant_stop", 1)]
+    assert rows[0][1] is not None
+    with sqlite3.connect(tmp_path / "var" / SQLITE_FILE) as db:
+        status = db.execute("select workflow_uuid, status from workflow_status").fetchall()
+    assert status == [(transcript.stem, "SUCCESS")]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="toolkits/__init__.py imports openai at its top for an annotation (AsyncOpenAI): "
+    "the import belongs under TYPE_CHECKING there (its owner's change); toolkits/images.py and "
+    "toolkits/me.py import the SDK only on first use. Remove this mark with that change.",
+)
+@pytest.mark.parametrize("command", ["runs list", "run"])
+def test_runs_list_and_a_scripted_run_import_no_openai(command: str, tmp_path: Path) -> None:
+    args = command.split() if command != "run" else one_round_run(tmp_path)
+    names, done = imported_by(args, tmp_path)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "sqlalchemy" in names and "openai" not in names
+
+
+def test_the_collector_runs_again_once_the_root_has_mounted_a_command() -> None:
+    seen: list[bool] = []
+    probe_app = typer.Typer(cls=RootGroup)
+
+    @probe_app.command()
+    def probe() -> None:
+        seen.append(gc.isenabled())
+
+    @probe_app.command()
+    def other() -> None:
+        """A second command keeps the app a group."""
+
+    frozen = gc.get_freeze_count()
+    gc.disable()  # as main() does while the command's package is imported
+    try:
+        assert CliRunner().invoke(probe_app, ["probe"]).exit_code == 0
+        assert seen == [True] and gc.get_freeze_count() > frozen
+    finally:
+        gc.enable()
+        gc.unfreeze()
+
+
+def test_with_the_collector_on_nothing_is_frozen() -> None:
+    frozen = gc.get_freeze_count()
+    start_collecting()
+    assert gc.isenabled() and gc.get_freeze_count() == frozen
 
 
 @pytest.mark.parametrize("mount", MOUNTS, ids=lambda m: m.name)
