@@ -11,7 +11,7 @@ from typing import Any
 from openai import AsyncOpenAI
 from pydantic import Field
 
-from planner.tools import ToolContext
+from planner import ToolContext
 from toolkits import credits, media
 from toolkits.crypto import FieldCipher
 from toolkits.errors import ImageGenerationError, NotFoundError
