@@ -1,5 +1,34 @@
-"""The local run console: run pages with a timeline, proposals and personas, over transcripts."""
+"""The local run console: run pages with a timeline, proposals and personas, over transcripts.
 
-from console.timeline import CallView, RoundView, RunView, as_json, build_run, peak_overlap
+Every name is imported from its module on first use.
+"""
 
-__all__ = ["CallView", "RoundView", "RunView", "as_json", "build_run", "peak_overlap"]
+from typing import TYPE_CHECKING
+
+from planner import lazy_exports
+
+if TYPE_CHECKING:
+    from console.timeline import CallView, RoundView, RunView, as_json, build_run, peak_overlap
+
+__getattr__ = lazy_exports(
+    __name__,
+    {
+        "console.timeline": (
+            "CallView",
+            "RoundView",
+            "RunView",
+            "as_json",
+            "build_run",
+            "peak_overlap",
+        ),
+    },
+)
+
+__all__ = [
+    "CallView",
+    "RoundView",
+    "RunView",
+    "as_json",
+    "build_run",
+    "peak_overlap",
+]

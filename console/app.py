@@ -19,12 +19,9 @@ from console.pages import personas_page, proposals_page, runs_page
 from console.runpage import render_run_page
 from console.sources import ConsoleData, filter_rows
 from console.timeline import as_json
-from missions.app import AppSettings, open_app
-from missions.planonly import approve, reject
-from missions.store import ProposalStateError
-from personas.report import load_report
-from personas.store import SqlPersonaStore
-from planner.errors import PlannerError, TranscriptError
+from missions import AppSettings, ProposalStateError, approve, open_app, reject
+from personas import SqlPersonaStore, load_report
+from planner import PlannerError, TranscriptError
 
 Handler = Callable[[Request], Awaitable[Response]]
 

@@ -26,7 +26,7 @@ def console_command(
     import uvicorn
 
     from console.app import create_app
-    from missions.app import AppSettings
+    from missions import AppSettings
 
     typer.echo(f"console on http://{host}:{port}/ (Ctrl-C stops it)")
     uvicorn.run(
@@ -41,7 +41,7 @@ def view_command(
     """Write a run's page (timeline, sub-agents, drill-down) as one self-contained HTML file."""
     from console.runpage import render_run_page
     from console.sources import load_view
-    from planner.errors import PlannerError
+    from planner import PlannerError
 
     try:
         view = load_view(transcript)
@@ -71,8 +71,8 @@ def fork_command(
     import anyio
 
     from console.forking import fork_file
-    from missions.app import AppSettings
-    from planner.errors import PlannerError
+    from missions import AppSettings
+    from planner import PlannerError
 
     try:
         done = anyio.run(
@@ -99,8 +99,7 @@ def diff_command(
 ) -> None:
     """The first divergence of two runs, then each round side by side; exit 1 when they differ."""
     from console.diffview import print_diff
-    from planner.diff import diff_transcripts
-    from planner.errors import PlannerError
+    from planner import PlannerError, diff_transcripts
 
     try:
         report = diff_transcripts(a, b)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from rich.table import Table
 
-from missions.runview import out_console
-from planner.diff import DiffReport, side_by_side
+from missions import out_console
+from planner import DiffReport, side_by_side
 
 
 def diff_lines(report: DiffReport, a: str, b: str) -> list[str]:

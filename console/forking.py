@@ -5,14 +5,9 @@ from __future__ import annotations
 from contextlib import AsyncExitStack
 from pathlib import Path
 
-from missions.app import AppSettings, open_app
-from missions.config import load_mission
-from planner.errors import ConfigError, PlannerError
-from planner.fork import ForkResult, fork
-from planner.models.base import Model
-from planner.models.spec import from_spec
-from planner.replay import RecordedRun
-from planner.replay import live_tools as refusing_writes
+from missions import AppSettings, load_mission, open_app
+from planner import ConfigError, ForkResult, Model, PlannerError, RecordedRun, fork, from_spec
+from planner import live_tools as refusing_writes
 from reminders import build_channel
 
 

@@ -8,8 +8,8 @@ from urllib.parse import quote
 
 from console.layout import badge, esc, ms_text, page, table, when
 from console.sources import RunRow
-from missions.store import Proposal
-from personas.report import (
+from missions import Proposal
+from personas import (
     ReportData,
     error_rates_chart,
     fmt_rating,

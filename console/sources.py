@@ -8,10 +8,9 @@ from typing import Any
 
 from console.errors import RunNotFoundError
 from console.timeline import RunView, build_run
-from missions.app import App
-from missions.store import RunRecord
-from personas.store import SessionRecord, SqlPersonaStore
-from planner.transcript import read_transcript
+from missions import App, RunRecord
+from personas import SessionRecord, SqlPersonaStore
+from planner import read_transcript
 
 FAILED_STOPS = frozenset({"model_error", "cancelled"})
 

@@ -13,8 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from planner.messages import Usage
-from planner.transcript import (
+from planner import (
     CompactionEvent,
     EventBase,
     Header,
@@ -26,6 +25,7 @@ from planner.transcript import (
     RunStarted,
     ToolCallEvent,
     ToolResultEvent,
+    Usage,
 )
 
 MARKED_VERDICTS = ("deny", "would-deny", "flagged")

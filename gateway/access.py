@@ -19,8 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.metrics import GatewayMetrics
 from planner import SPACE_HEADER, ToolContext
-from toolkits.store import Store
-from toolkits.tenancy import PERSONAL_ALIAS, membership, personal_space_id, resolve_space_id
+from toolkits import PERSONAL_ALIAS, Store, membership, personal_space_id, resolve_space_id
 
 log = structlog.get_logger("gateway")
 

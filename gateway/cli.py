@@ -18,7 +18,7 @@ from gateway.auth import LocalSigner
 from gateway.errors import GatewayConfigError
 from gateway.serving import serve
 from gateway.settings import DEFAULT_HOST, DEFAULT_PORT, GatewaySettings, parse_ttl
-from planner.policy import PolicyMode
+from planner import PolicyMode
 
 auth_app = typer.Typer(help="Identity for the MCP gateway.", no_args_is_help=True)
 err = Console(stderr=True, soft_wrap=True)

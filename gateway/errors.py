@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from planner.errors import ConfigError
+from planner import ConfigError
 
 
 class GatewayError(Exception):

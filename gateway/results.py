@@ -7,8 +7,7 @@ from typing import Any
 
 import mcp.types as types
 
-from planner import PolicyDecision, ToolResult
-from planner.tools import AnyToolSpec, mcp_annotations
+from planner import AnyToolSpec, PolicyDecision, ToolResult, mcp_annotations
 
 POLICY_META_KEY = "dev.mana-planner/policy"
 """`_meta` key of a call result that carries a non-allow policy verdict (flagged, would-deny)."""

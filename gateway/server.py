@@ -59,15 +59,14 @@ from planner import (
     ExecutedCall,
     PolicyGate,
     PolicyMode,
+    RoundDispatch,
     ToolCall,
     ToolRegistry,
     UserPolicySettings,
     dispatch_call,
+    error_result,
 )
-from planner.dispatch import RoundDispatch, error_result
-from toolkits import default_registry
-from toolkits.keyvault import KeyVault, LocalKeyVault
-from toolkits.store import Store, open_store
+from toolkits import KeyVault, LocalKeyVault, Store, default_registry, open_store
 
 log = structlog.get_logger("gateway")
 

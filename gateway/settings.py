@@ -10,12 +10,11 @@ from pathlib import Path
 
 from gateway.errors import GatewayConfigError
 from planner import PolicyMode
-from toolkits import DATABASE_URL_ENV
+from toolkits import DATABASE_URL_ENV, VAR_DIR_ENV
 
 JWKS_URL_ENV = "MANA_JWKS_URL"
 ISSUER_ENV = "MANA_JWT_ISSUER"
 AUDIENCE_ENV = "MANA_JWT_AUDIENCE"
-VAR_DIR_ENV = "MANA_VAR_DIR"
 PUBLIC_URL_ENV = "MANA_GATEWAY_URL"
 
 DEFAULT_HOST = "127.0.0.1"

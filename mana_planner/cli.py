@@ -179,10 +179,10 @@ def main_options(
     ] = False,
 ) -> None:
     """Options for every command."""
-    from planner.logging import configure_logging
+    from planner import configure_logging
 
     configure_logging(log_level, log_content=log_content)
-    from missions.otel_export import start_otlp_export
+    from missions import start_otlp_export
 
     start_otlp_export()
 

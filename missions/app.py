@@ -13,11 +13,15 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from missions.demo_tools import demo_registry
 from missions.store import SqlRunStore
 from planner import ToolRegistry
-from toolkits import DATABASE_URL_ENV, default_registry
-from toolkits.keyvault import KeyVault, LocalKeyVault
-from toolkits.store import Store, open_store
-
-VAR_DIR_ENV = "MANA_VAR_DIR"
+from toolkits import (
+    DATABASE_URL_ENV,
+    VAR_DIR_ENV,
+    KeyVault,
+    LocalKeyVault,
+    Store,
+    default_registry,
+    open_store,
+)
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,7 @@ from missions.config import PATH_PREFIXES, MissionConfig, SubAgentConfig, load_m
 from missions.errors import MissionConfigError
 from missions.output import mission_output_model
 from missions.toolmodules import where, with_provided_tools
-from planner import ToolRegistry
-from planner.subagents import TASK_TOOL
+from planner import TASK_TOOL, ToolRegistry
 
 WILDCARD_RE = re.compile(r"[*?\[]")
 SOURCES_NOTE = "tools of [[tool_sources]] are known only when a run connects"

@@ -91,7 +91,7 @@ def _run_durable(
     from missions.live import live_feed, streamed_options
     from missions.runner import with_model_options
     from missions.summary import Progress
-    from planner.stream import with_deltas
+    from planner import with_deltas
 
     feed = live_feed(console.file, console.is_terminal) if stream else None
     progress = feed.event if feed else Progress(console) if console.is_terminal else None
@@ -175,7 +175,7 @@ def demo(runs_dir: RunsDir = Path("runs")) -> None:
     from missions.replaying import replay_file
     from missions.runview import print_summary
     from missions.shipped import DEMO_MISSION_ID, shipped_mission
-    from toolkits.seed import SeedSummary, seed_demo
+    from toolkits import SeedSummary, seed_demo
 
     demo_mission = shipped_mission(DEMO_MISSION_ID)
 
@@ -236,7 +236,7 @@ def runs_show(run_id: Annotated[str, typer.Argument(help="A run id")]) -> None:
 
 
 def _print_proposals(items: list[Proposal]) -> None:
-    from toolkits.cli import print_table
+    from toolkits import print_table
 
     columns = ("id", "status", "mission", "run", "tool", "arguments", "created (UTC)")
     rows = [

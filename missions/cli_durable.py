@@ -157,7 +157,7 @@ def worker_rows(rows: list[WorkerRow], in_flight: dict[str, int], now: float) ->
 
 def workers(db_url: DbUrlOption = None) -> None:
     """Workers and runs with a heartbeat: executor ids, last heartbeat, runs in flight."""
-    from toolkits.cli import print_table
+    from toolkits import print_table
 
     store = BeatStore(_system_url(db_url))
     try:

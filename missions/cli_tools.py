@@ -40,7 +40,7 @@ def register_validate(missions_app: typer.Typer) -> None:
 def mission_tool_rows(cfg: MissionConfig, path: Path, catalog: ToolRegistry) -> list[list[str]]:
     """One row per tool the mission may see: name, hint, parallel-safe, source, description."""
     from missions.toolmodules import tool_providers
-    from planner.tools import AnyToolSpec, read_tools_are_parallel_safe
+    from planner import AnyToolSpec, read_tools_are_parallel_safe
 
     found: list[tuple[str, AnyToolSpec]] = [("built-in", s) for s in catalog]
     for provided in tool_providers(cfg, path):
@@ -68,8 +68,8 @@ def tools_list(
     from missions.app import tool_catalog
     from missions.config import load_mission
     from missions.errors import MissionConfigError
-    from toolkits.cli import print_table
-    from toolkits.cli import tools_list as builtin_tools_list
+    from toolkits import print_table
+    from toolkits import tools_list as builtin_tools_list
 
     if mission is None:
         builtin_tools_list()

@@ -21,10 +21,8 @@ from pydantic import (
 )
 
 from missions.errors import MissionConfigError
-from planner.errors import PlannerError
-from planner.models import ModelOptions
-from planner.models.spec import PREFIXES
-from planner.policy import PolicyMode
+from planner import MODEL_PREFIXES as PREFIXES
+from planner import ModelOptions, PlannerError, PolicyMode
 
 EVERY_RE = re.compile(r"^(\d+)(s|m|h|d)$")
 EVERY_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -185,7 +183,7 @@ class MissionConfig(_Strict):
     @field_validator("subagents")
     @classmethod
     def _known_kinds(cls, value: list[str | SubAgentConfig]) -> list[str | SubAgentConfig]:
-        from planner.subagents import DEFAULT_SUBAGENTS
+        from planner import DEFAULT_SUBAGENTS
 
         known = {s.name for s in DEFAULT_SUBAGENTS}
         for item in value:
@@ -226,8 +224,7 @@ class MissionConfig(_Strict):
 
     @model_validator(mode="after")
     def _options_fit_the_model(self) -> MissionConfig:
-        from planner.errors import ModelOptionError
-        from planner.models.options import adapter_options
+        from planner import ModelOptionError, adapter_options
 
         try:
             adapter_options(self.model.partition(":")[0], self.model_options.given())

@@ -71,9 +71,7 @@ from missions.system_db import (
     system_database_url,
 )
 from missions.workflows import current_run_id, mission_workflow
-from planner import ToolRegistry, run_planner_loop
-from planner.models.spec import from_spec, resolve_spec
-from planner.transcript import FileTranscript
+from planner import FileTranscript, ToolRegistry, from_spec, resolve_spec, run_planner_loop
 
 T = TypeVar("T")
 

@@ -32,21 +32,22 @@ from dbos import DBOS
 from pydantic import BaseModel
 
 from planner import (
+    RETRY_SINK,
+    AnyToolSpec,
+    Model,
     ModelError,
     ModelRequest,
     ModelResponse,
     PlannerLoopInput,
+    RetryInfo,
+    ScriptExhaustedError,
     SubAgentSpec,
     ToolContext,
     ToolRegistry,
     ToolResult,
+    execute,
     with_subagents,
 )
-from planner.dispatch import execute
-from planner.errors import ScriptExhaustedError
-from planner.models import Model
-from planner.models.base import RETRY_SINK, RetryInfo
-from planner.tools import AnyToolSpec
 
 STEP_TIMEOUT_MARGIN_S = 60.0
 """Extra time the dispatch timeout allows a tool step over the tool's own timeout (which the

@@ -17,8 +17,7 @@ from pydantic import BaseModel
 
 from missions.config import MissionConfig
 from missions.runner import EventSink, MissionRun
-from planner import ToolRegistry
-from planner.models import Model
+from planner import Model, ToolRegistry
 
 Missed = Literal["skip", "once"]
 ModelFactory = Callable[..., Model]

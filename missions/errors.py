@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from planner.errors import PlannerError
+from planner import PlannerError
 
 
 class MissionError(PlannerError):

@@ -14,9 +14,16 @@ from typing import IO, Any
 from rich.console import Console
 from rich.text import Text
 
-from planner import EventFeed, RoundEnd, RunEvent, TextDelta, ToolCallDecided
-from planner.models.options import parse_pairs
-from planner.transcript import RetryEvent, ToolResultEvent
+from planner import (
+    EventFeed,
+    RetryEvent,
+    RoundEnd,
+    RunEvent,
+    TextDelta,
+    ToolCallDecided,
+    ToolResultEvent,
+    parse_pairs,
+)
 
 ARGUMENTS_WIDTH = 120
 

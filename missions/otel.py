@@ -13,8 +13,7 @@ from typing import Any, ClassVar
 from opentelemetry import trace
 from opentelemetry.trace import Span, Status, StatusCode, Tracer
 
-from planner.records import as_event
-from planner.transcript import (
+from planner import (
     AnyEvent,
     EventBase,
     RequestEvent,
@@ -23,6 +22,7 @@ from planner.transcript import (
     RunStarted,
     ToolCallEvent,
     ToolResultEvent,
+    as_event,
 )
 
 EXPORTER_ENV = ("OTEL_TRACES_EXPORTER", "OTEL_EXPORTER_OTLP_ENDPOINT")

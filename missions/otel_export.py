@@ -53,7 +53,7 @@ def start_otlp_export(environ: Mapping[str, str] | None = None) -> OtlpExport | 
         from opentelemetry.sdk.trace import TracerProvider
         from opentelemetry.sdk.trace.export import BatchSpanProcessor
     except ImportError as exc:
-        from planner.errors import ConfigError
+        from planner import ConfigError
 
         raise ConfigError(
             f"{TRACES_EXPORTER_ENV}/{ENDPOINT_ENVS[0]} ask for OTLP export, but the exporter is "

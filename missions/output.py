@@ -10,9 +10,7 @@ from pydantic import BaseModel
 from missions.config import MissionConfig
 from missions.errors import MissionConfigError
 from missions.toolmodules import _searched_first, where
-from planner import import_output_model
-from planner.errors import OutputModelError
-from planner.replay import RecordedRun
+from planner import OutputModelError, RecordedRun, import_output_model
 
 
 def _imported(ref: str, folder: Path | None, label: str) -> type[BaseModel]:

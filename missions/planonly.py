@@ -14,6 +14,7 @@ from missions.policy import policy_gate
 from missions.store import Proposal, ProposalStateError, SqlRunStore
 from missions.toolmodules import with_provided_tools
 from planner import (
+    AnyToolSpec,
     PolicyGate,
     PolicyMode,
     RoundDispatch,
@@ -23,7 +24,6 @@ from planner import (
     ToolResult,
     dispatch_call,
 )
-from planner.tools import AnyToolSpec
 
 
 def plan_only(

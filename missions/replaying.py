@@ -8,7 +8,7 @@ from missions.app import AppSettings, open_app
 from missions.config import load_mission
 from missions.output import recorded_output_model
 from missions.toolmodules import with_provided_tools
-from planner.replay import RecordedRun, ReplayReport, live_tools, replay_run
+from planner import RecordedRun, ReplayReport, live_tools, replay_run
 from reminders import build_channel
 
 

@@ -23,19 +23,24 @@ from missions.store import RunRecord
 from missions.subagents import subagent_specs
 from missions.toolmodules import with_provided_tools
 from planner import (
+    AnyEvent,
+    AnyToolSpec,
+    EventBase,
+    FileTranscript,
+    Model,
     PlannerLoopInput,
     PlannerLoopResult,
     ToolContext,
     ToolRegistry,
+    adapter_options,
+    as_event,
+    from_spec,
+    parse_pairs,
+    read_tools_are_parallel_safe,
+    resolve_spec,
     run_planner_loop,
     with_subagents,
 )
-from planner.models import Model
-from planner.models.options import adapter_options, parse_pairs
-from planner.models.spec import from_spec, resolve_spec
-from planner.records import as_event
-from planner.tools import AnyToolSpec, read_tools_are_parallel_safe
-from planner.transcript import AnyEvent, EventBase, FileTranscript
 from reminders import build_channel
 
 EventSink = Callable[[EventBase], None]
@@ -165,7 +170,7 @@ def tool_source(
     cfg: MissionConfig, source: ToolSourceConfig, mission_path: Path | None
 ) -> AbstractAsyncContextManager[ToolRegistry]:
     """One `[[tool_sources]]` entry opened: a stdio server process, or an HTTP server."""
-    from planner.mcp import mcp_tool_registry, stdio_tool_registry  # only for missions with one
+    from planner import mcp_tool_registry, stdio_tool_registry
 
     if source.command is not None:
         base = mission_path.parent if mission_path else Path.cwd()

@@ -18,18 +18,16 @@ from planner import (
     PlannerError,
     PlannerLoopResult,
     PolicyDecision,
+    PolicyEvent,
     PolicyMode,
+    RunFinished,
     StopReason,
     ToolCall,
-    ToolResult,
-    Usage,
-)
-from planner.transcript import (
-    PolicyEvent,
-    RunFinished,
     ToolCallEvent,
+    ToolResult,
     ToolResultEvent,
     TranscriptEvent,
+    Usage,
     read_transcript,
 )
 

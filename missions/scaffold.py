@@ -121,10 +121,9 @@ import asyncio
 from pathlib import Path
 
 import pytest
-from missions.config import load_mission
-from missions.runner import build_input
-from planner import PlannerLoopResult, StopReason, ToolRegistry, run_planner_loop
-from planner.models import Model, OpenAIChatModel
+from missions import build_input, load_mission
+from planner import Model, OpenAIChatModel, PlannerLoopResult, StopReason, ToolRegistry
+from planner import run_planner_loop
 from planner.testing import FakeCall, FakeLLMServer, Reply, ScriptedModel
 
 from tools import tools

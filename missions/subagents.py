@@ -5,10 +5,7 @@ from __future__ import annotations
 import fnmatch
 
 from missions.config import MissionConfig, SubAgentConfig
-from planner import DEFAULT_SUBAGENTS, SubAgentSpec
-from planner.models.spec import from_spec
-from planner.subagents import ToolFilter
-from planner.tools import AnyToolSpec
+from planner import DEFAULT_SUBAGENTS, AnyToolSpec, SubAgentSpec, ToolFilter, from_spec
 
 
 def _patterns(item: SubAgentConfig) -> ToolFilter:

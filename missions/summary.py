@@ -10,8 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from missions.runner import MissionRun
-from planner.dispatch import ExecutedCall
-from planner.transcript import EventBase, ResponseEvent, ToolResultEvent
+from planner import EventBase, ExecutedCall, ResponseEvent, ToolResultEvent
 
 
 def short(text: str, width: int = 70) -> str:

@@ -20,9 +20,7 @@ from types import ModuleType
 
 from missions.config import MissionConfig
 from missions.errors import MissionConfigError
-from planner import ToolRegistry, ToolSpec
-from planner.errors import ToolRegistryError
-from planner.tools import AnyToolSpec
+from planner import AnyToolSpec, ToolRegistry, ToolRegistryError, ToolSpec
 
 ENTRY_POINT_GROUP = "mana_planner.tools"
 PROVIDER_FUNCTION = "tools"

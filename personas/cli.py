@@ -36,9 +36,8 @@ from personas.runtime import RuntimeOptions, default_settings, open_runtime, par
 from personas.scripted import DriverOptions, scripted_persona_model
 from personas.session import PersonaRuntime, PersonaSession, default_model_for, run_sessions
 from personas.store import ALL_PERSONAS, SqlPersonaStore
-from planner.models import Model
-from planner.policy import PolicyMode
-from toolkits.cli import print_table
+from planner import Model, PolicyMode
+from toolkits import print_table
 
 DEMO_PERSONAS = ("maya-freelancer", "tomas-club-treasurer", "ana-family-organiser")
 DEMO_OPTIONS = {
@@ -171,8 +170,7 @@ def schedule_command(
     """Run due personas by cadence on the missions' DBOS machinery, until interrupted."""
     from contextlib import asynccontextmanager
 
-    from missions.app_env import app_engine
-    from missions.system_db import safe_url
+    from missions import app_engine, safe_url
     from personas.gateway import loopback_gateway
     from personas.runtime import gateway_settings
     from personas.schedule import PersonaScheduler, serve

@@ -14,18 +14,14 @@ import anyio
 import typer
 from rich.console import Console
 
-from missions.app import AppSettings
-from missions.config import EVERY_RE, EVERY_UNITS
-from missions.runview import out_console
+from missions import EVERY_RE, EVERY_UNITS, AppSettings, out_console
 from personas.config import PersonaConfig, load_personas, select
 from personas.errors import PersonaConfigError
 from personas.scripted import scripted_persona_model
 from personas.session import PersonaRuntime, PersonaSession
 from personas.store import SqlPersonaStore
-from planner.models import Model
-from planner.policy import PolicyMode
-from toolkits.cli import print_table
-from toolkits.store import open_store
+from planner import Model, PolicyMode
+from toolkits import open_store, print_table
 
 T = TypeVar("T")
 console = out_console()
@@ -115,7 +111,7 @@ def model_override(spec: str | None) -> Callable[[PersonaConfig], Model] | None:
     if spec is None:
         return None
     from personas.scripted import is_scripted_spec
-    from planner.models.spec import from_spec
+    from planner import from_spec
 
     def model_for(persona: PersonaConfig) -> Model:
         if is_scripted_spec(spec):

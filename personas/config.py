@@ -18,10 +18,16 @@ from pydantic import (
     model_validator,
 )
 
-from missions.config import BASE_DIR, PATH_PREFIXES, load_toml, model_spec, validate_file
-from missions.errors import MissionConfigError
+from missions import (
+    BASE_DIR,
+    PATH_PREFIXES,
+    MissionConfigError,
+    load_toml,
+    model_spec,
+    validate_file,
+)
 from personas.errors import PersonaConfigError
-from toolkits.schema import ROLES, SPACE_TYPES
+from toolkits import ROLES, SPACE_TYPES
 
 Cadence = Literal["hourly", "daily", "weekdays"]
 CADENCES: tuple[Cadence, ...] = ("hourly", "daily", "weekdays")

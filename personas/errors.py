@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from missions.errors import MissionConfigError, MissionError
+from missions import MissionConfigError, MissionError
 
 
 class PersonaError(MissionError):

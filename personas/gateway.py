@@ -17,14 +17,17 @@ import anyio
 import mcp.types as types
 from mcp.shared.exceptions import MCPError
 
-from gateway.auth import LocalSigner
-from gateway.errors import GatewayConfigError
-from gateway.server import POLICY_META_KEY
-from gateway.serving import GatewayThread
-from gateway.settings import GatewaySettings
-from planner.errors import ToolError
-from planner.mcp import McpToolSource, RemoteInput, result_of
-from planner.tools import AnyToolSpec, ToolContext, ToolRegistry, ToolResult
+from gateway import POLICY_META_KEY, GatewayConfigError, GatewaySettings, GatewayThread, LocalSigner
+from planner import (
+    AnyToolSpec,
+    McpToolSource,
+    RemoteInput,
+    ToolContext,
+    ToolError,
+    ToolRegistry,
+    ToolResult,
+    result_of,
+)
 
 TOKEN_TTL_S = 2 * 3600
 

@@ -14,8 +14,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
-from planner.messages import Message, ModelRequest
-from planner.models.base import Model
+from planner import Message, Model, ModelRequest
 
 MAX_ATTEMPTS = 2
 Rating = Annotated[int, Field(ge=1, le=5)]

@@ -13,13 +13,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from gateway.settings import MCP_PATH, GatewaySettings
-from missions.app import AppSettings
+from gateway import MCP_PATH, GatewaySettings
+from missions import AppSettings
 from personas.gateway import GatewayTools, local_minter, started_gateway
 from personas.session import ModelFor, PersonaRuntime, default_model_for
 from personas.store import SqlPersonaStore
-from planner.policy import PolicyMode
-from toolkits.store import open_store
+from planner import PolicyMode
+from toolkits import open_store
 
 
 @dataclass(frozen=True)

@@ -31,9 +31,7 @@ from typing import Any, Protocol
 import anyio
 from dbos import DBOS
 
-from missions.dbos_host import HOST
-from missions.schedule import every_to_cron
-from missions.schedule_dbos import QUEUE_POLL_S
+from missions import HOST, QUEUE_POLL_S, every_to_cron
 from personas.cadence import DueCheck, due_personas
 from personas.config import PersonaConfig, load_personas
 from personas.session import PersonaRuntime, PersonaSession, run_session, run_sessions

@@ -20,8 +20,7 @@ from datetime import date
 from typing import Any
 
 from personas.config import PersonaConfig, module_of
-from planner.messages import ModelRequest, ToolSchema
-from planner.models.scripted import ScriptedModel, StepDict
+from planner import ModelRequest, ScriptedModel, StepDict, ToolSchema
 
 PREFIX = "scripted-persona"
 SKIPPED_TOOLS = frozenset({"me.generateWithReference"})

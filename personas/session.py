@@ -23,15 +23,19 @@ from personas.gateway import SessionTools, ToolOpener
 from personas.rating import RatingOutcome, rate_session
 from personas.scripted import is_scripted_spec, scripted_persona_model
 from personas.store import CallRecord, FeedbackRecord, Outcome, SessionRecord, SqlPersonaStore
-from planner import ExecutedCall, PlannerLoopInput, PlannerLoopResult, ToolContext, run_planner_loop
-from planner.models import Model
-from planner.models.spec import from_spec
-from planner.policy import find_injection
-from planner.tools import read_tools_are_parallel_safe
-from planner.transcript import FileTranscript
-from toolkits import tenancy
-from toolkits.store import Store
-from toolkits.tenancy import personal_space_id
+from planner import (
+    ExecutedCall,
+    FileTranscript,
+    Model,
+    PlannerLoopInput,
+    PlannerLoopResult,
+    ToolContext,
+    find_injection,
+    from_spec,
+    read_tools_are_parallel_safe,
+    run_planner_loop,
+)
+from toolkits import Store, add_member, create_space, get_space, membership, personal_space_id
 
 log = structlog.get_logger("personas.session")
 DENIED_RE = re.compile(r"\bTool \S+ not allowed: ")
@@ -82,13 +86,11 @@ async def ensure_persona(store: Store, personas: SqlPersonaStore, persona: Perso
     await store.personal_space(user)
     async with store.transaction() as conn:
         for shared in persona.spaces:
-            if await tenancy.get_space(conn, shared.id) is None:
-                await tenancy.create_space(
-                    conn, user, shared.type, shared.name, store.clock(), shared.id
-                )
-            member = await tenancy.membership(conn, user, shared.id)
+            if await get_space(conn, shared.id) is None:
+                await create_space(conn, user, shared.type, shared.name, store.clock(), shared.id)
+            member = await membership(conn, user, shared.id)
             if member is None:
-                await tenancy.add_member(conn, shared.id, user, shared.role, store.clock())
+                await add_member(conn, shared.id, user, shared.role, store.clock())
     return personal_space_id(user) if persona.space == PERSONAL else persona.space
 
 

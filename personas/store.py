@@ -14,7 +14,7 @@ from typing import Any, Literal
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from missions.store import run_columns
+from missions import run_columns
 
 Outcome = Literal["ok", "error", "denied", "flagged"]
 OUTCOMES: tuple[Outcome, ...] = ("ok", "error", "denied", "flagged")

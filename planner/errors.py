@@ -61,3 +61,7 @@ class OutputModelError(ConfigError):
     def __init__(self, ref: str, problem: str) -> None:
         super().__init__(f"output model {ref}: {problem}")
         self.ref = ref
+
+
+class ToolSourceError(PlannerError):
+    """A tool source cannot be reached or refused the connection (names the URL and status)."""

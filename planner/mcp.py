@@ -35,7 +35,7 @@ from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.exceptions import MCPError
 from pydantic import BaseModel, ConfigDict
 
-from planner.errors import PlannerError, ToolError, ToolRegistryError
+from planner.errors import ToolError, ToolRegistryError, ToolSourceError
 from planner.logging import get_logger
 from planner.tools import (
     SPACE_HEADER,
@@ -52,10 +52,6 @@ MAX_LIST_PAGES = 100
 DEFAULT_TIMEOUT_S = 30.0
 
 log = get_logger("planner.mcp")
-
-
-class ToolSourceError(PlannerError):
-    """A tool source cannot be reached or refused the connection (names the URL and status)."""
 
 
 @runtime_checkable

@@ -1,6 +1,6 @@
 """The reminder channel and its built-in producers."""
 
-from planner.state import LoopState, Reminder, ReminderChannel
+from planner import LoopState, Reminder, ReminderChannel
 from reminders.channel import PRODUCERS, build_channel, compose
 from reminders.producers import (
     Producer,

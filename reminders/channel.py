@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from planner.errors import ConfigError
-from planner.state import LoopState, Reminder, ReminderChannel
+from planner import ConfigError, LoopState, Reminder, ReminderChannel
 from reminders.producers import (
     Producer,
     compacted,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from planner.state import LoopState, policy_flag_reminders
+from planner import LoopState, policy_flag_reminders
 
 
 @dataclass(frozen=True)

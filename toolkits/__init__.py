@@ -1,67 +1,91 @@
-"""The app's tools (spaces, todo, habits, notes, journal, me) and the store they act on."""
+"""The app's tools (spaces, todo, habits, notes, journal, me) and the store they act on.
 
-from __future__ import annotations
+Every name is imported from its module on first use, so importing one part (the store, the
+table printer) does not pull in the others or the image SDK.
+"""
 
-from pathlib import Path
+from typing import TYPE_CHECKING
 
-from openai import AsyncOpenAI
+from planner import lazy_exports
 
-from planner.tools import ToolRegistry
-from toolkits.admin import AdminTools
-from toolkits.crypto import FieldCipher
-from toolkits.habits import HabitsTools
-from toolkits.images import DEFAULT_IMAGE_MODEL
-from toolkits.journal import JournalTools
-from toolkits.keyvault import KeyVault, LocalKeyVault
-from toolkits.ledger import CallLedger
-from toolkits.me import MeTools
-from toolkits.media import DEFAULT_MEDIA_DIR
-from toolkits.notes import NotesTools
-from toolkits.scope import ScopedSession
-from toolkits.spaces import SpacesTools
-from toolkits.store import DATABASE_URL_ENV, Store, open_store
-from toolkits.todo import TodoTools
-from toolkits.toolkit import Toolkit, once, tool_method
+if TYPE_CHECKING:
+    from toolkits.cli import print_table, tools_list
+    from toolkits.crypto import FieldCipher
+    from toolkits.errors import StoreError, ToolkitError
+    from toolkits.keyvault import KeyVault, LocalKeyVault
+    from toolkits.ledger import CallLedger
+    from toolkits.models import ToolModel
+    from toolkits.registry import default_registry
+    from toolkits.schema import ROLES, SPACE_TYPES
+    from toolkits.scope import ScopedSession
+    from toolkits.seed import SeedSummary, seed_demo
+    from toolkits.store import DATABASE_URL_ENV, VAR_DIR_ENV, Store, open_store
+    from toolkits.tenancy import (
+        PERSONAL_ALIAS,
+        add_member,
+        create_space,
+        get_space,
+        membership,
+        personal_space_id,
+        resolve_space_id,
+    )
+    from toolkits.toolkit import Toolkit, once, tool_method
+
+__getattr__ = lazy_exports(
+    __name__,
+    {
+        "toolkits.cli": ("print_table", "tools_list"),
+        "toolkits.crypto": ("FieldCipher",),
+        "toolkits.errors": ("StoreError", "ToolkitError"),
+        "toolkits.keyvault": ("KeyVault", "LocalKeyVault"),
+        "toolkits.ledger": ("CallLedger",),
+        "toolkits.models": ("ToolModel",),
+        "toolkits.registry": ("default_registry",),
+        "toolkits.schema": ("ROLES", "SPACE_TYPES"),
+        "toolkits.scope": ("ScopedSession",),
+        "toolkits.seed": ("SeedSummary", "seed_demo"),
+        "toolkits.store": ("DATABASE_URL_ENV", "VAR_DIR_ENV", "Store", "open_store"),
+        "toolkits.tenancy": (
+            "PERSONAL_ALIAS",
+            "add_member",
+            "create_space",
+            "get_space",
+            "membership",
+            "personal_space_id",
+            "resolve_space_id",
+        ),
+        "toolkits.toolkit": ("Toolkit", "once", "tool_method"),
+    },
+)
 
 __all__ = [
     "DATABASE_URL_ENV",
+    "PERSONAL_ALIAS",
+    "ROLES",
+    "SPACE_TYPES",
+    "VAR_DIR_ENV",
     "CallLedger",
     "FieldCipher",
     "KeyVault",
     "LocalKeyVault",
     "ScopedSession",
+    "SeedSummary",
     "Store",
+    "StoreError",
+    "ToolModel",
     "Toolkit",
+    "ToolkitError",
+    "add_member",
+    "create_space",
     "default_registry",
+    "get_space",
+    "membership",
     "once",
     "open_store",
+    "personal_space_id",
+    "print_table",
+    "resolve_space_id",
+    "seed_demo",
     "tool_method",
+    "tools_list",
 ]
-
-
-def default_registry(
-    store: Store,
-    vault: KeyVault,
-    *,
-    media_dir: Path = DEFAULT_MEDIA_DIR,
-    image_client: AsyncOpenAI | None = None,
-    image_model: str = DEFAULT_IMAGE_MODEL,
-) -> ToolRegistry:
-    """Every app tool, bound to this store, key vault, media directory and image client."""
-    cipher = FieldCipher(vault)
-    kits: list[Toolkit] = [
-        SpacesTools(store, cipher),
-        HabitsTools(store, cipher),
-        TodoTools(store, cipher),
-        NotesTools(store, cipher),
-        JournalTools(store, cipher),
-        MeTools(
-            store,
-            cipher,
-            media_dir=Path(media_dir),
-            image_client=image_client,
-            image_model=image_model,
-        ),
-        AdminTools(store, cipher),
-    ]
-    return ToolRegistry(spec for kit in kits for spec in kit.specs())

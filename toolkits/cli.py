@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from planner.tools import ToolContext, read_tools_are_parallel_safe
+from planner import ToolContext, read_tools_are_parallel_safe
 from toolkits import default_registry, media
 from toolkits.crypto import FieldCipher
 from toolkits.errors import StoreError, ToolkitError

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from planner.errors import ToolError
+from planner import ToolError
 
 
 class ToolkitError(ToolError):

@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from planner.tools import ToolContext
+from planner import ToolContext
 from toolkits.errors import NothingToUpdateError
 from toolkits.models import ToolModel, require_datetime
 from toolkits.scope import ScopedSession

@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from planner.tools import ToolContext
+from planner import ToolContext
 from toolkits import credits
 from toolkits.crypto import FieldCipher
 from toolkits.errors import IdempotencyConflictError

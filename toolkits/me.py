@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import Field
 
-from planner.tools import ToolContext
+from planner import ToolContext
 from toolkits import credits, media
 from toolkits.crypto import FieldCipher
 from toolkits.errors import ImageGenerationError, NotFoundError

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from pydantic import Field
 
-from planner.tools import ToolContext
+from planner import ToolContext
 from toolkits.models import ToolModel, require_datetime
 from toolkits.scope import ScopedSession
 from toolkits.toolkit import Toolkit, once, tool_method

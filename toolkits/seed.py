@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from planner.tools import ToolContext
+from planner import ToolContext
 from toolkits import media
 from toolkits.crypto import FieldCipher
 from toolkits.keyvault import KeyVault

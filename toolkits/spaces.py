@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from planner.tools import ToolContext
+from planner import ToolContext
 from toolkits.models import NoInput, ToolModel
 from toolkits.tenancy import resolve_space_id
 from toolkits.toolkit import Toolkit, tool_method

@@ -17,7 +17,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
-from planner.tools import ToolContext
+from planner import ToolContext
 from toolkits import tenancy
 from toolkits.credits import balance, grant
 from toolkits.errors import NotAMemberError, StoreError
@@ -29,6 +29,7 @@ from toolkits.tenancy import Membership, Space
 
 DEFAULT_DB_PATH = Path("var/mana.db")
 DATABASE_URL_ENV = "MANA_DATABASE_URL"
+VAR_DIR_ENV = "MANA_VAR_DIR"
 """The variable naming the app database (and the DBOS system database) for every package."""
 SCHEMA_NAME_RE = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 

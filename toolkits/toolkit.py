@@ -16,7 +16,7 @@ from typing import Any, TypeVar, get_type_hints
 
 from pydantic import BaseModel
 
-from planner.tools import AnyToolSpec, PolicyHint, Scope, ToolContext, ToolSpec
+from planner import AnyToolSpec, PolicyHint, Scope, ToolContext, ToolSpec
 from toolkits.crypto import FieldCipher
 from toolkits.errors import ToolDefinitionError
 from toolkits.ledger import CallLedger

@@ -14,7 +14,7 @@ from mana_planner.cli import app
 from planner import ToolContext, ToolRegistry, ToolSpec
 from planner.diff import diff_transcripts, side_by_side
 from planner.errors import ForkError
-from planner.fork import fork
+from planner.forking import fork
 from planner.models import ScriptedModel
 from planner.transcript import Header, ToolResultEvent, read_transcript
 from tests.console.recording import ReadIn, ReadOut, record_demo
