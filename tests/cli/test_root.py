@@ -76,7 +76,7 @@ def test_runs_list_needs_no_durable_engine_server_or_model_sdk(tmp_path: Path) -
     names, done = imported_by(["runs", "list"], tmp_path)
     assert done.returncode == 0, done.stderr[-2000:]
     assert "sqlalchemy" in names, "the command read the run store"
-    assert not names & {"dbos", "mcp", "anthropic", "starlette", "uvicorn"}
+    assert not names & {"dbos", "mcp", "anthropic", "openai", "starlette", "uvicorn"}
 
 
 def one_round_run(tmp_path: Path) -> list[str]:
@@ -95,7 +95,8 @@ def test_a_scripted_run_needs_no_mcp_or_model_sdk_and_exits_with_its_records_com
 ) -> None:
     names, done = imported_by(one_round_run(tmp_path), tmp_path)
     assert done.returncode == 0, done.stderr[-2000:]
-    assert "dbos" in names and not names & {"mcp", "anthropic", "starlette", "uvicorn"}
+    assert "dbos" in names
+    assert not names & {"mcp", "anthropic", "openai", "starlette", "uvicorn"}
     (transcript,) = (tmp_path / "runs" / "one-round").glob("*.jsonl")
     last = list(read_transcript(transcript))[-1]
     assert isinstance(last, RunFinished) and last.stop_reason == "assistant_stop"
@@ -108,20 +109,6 @@ def test_a_scripted_run_needs_no_mcp_or_model_sdk_and_exits_with_its_records_com
     with sqlite3.connect(tmp_path / "var" / SQLITE_FILE) as db:
         status = db.execute("select workflow_uuid, status from workflow_status").fetchall()
     assert status == [(transcript.stem, "SUCCESS")]
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="toolkits/__init__.py imports openai at its top for an annotation (AsyncOpenAI): "
-    "the import belongs under TYPE_CHECKING there (its owner's change); toolkits/images.py and "
-    "toolkits/me.py import the SDK only on first use. Remove this mark with that change.",
-)
-@pytest.mark.parametrize("command", ["runs list", "run"])
-def test_runs_list_and_a_scripted_run_import_no_openai(command: str, tmp_path: Path) -> None:
-    args = command.split() if command != "run" else one_round_run(tmp_path)
-    names, done = imported_by(args, tmp_path)
-    assert done.returncode == 0, done.stderr[-2000:]
-    assert "sqlalchemy" in names and "openai" not in names
 
 
 def test_the_collector_runs_again_once_the_root_has_mounted_a_command() -> None:
