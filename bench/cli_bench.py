@@ -3,6 +3,7 @@
 `mana-planner --help` against `python -c "import typer"` (goal <= 2; piped is what scripts see,
 plain help; on a terminal typer renders rich help), and `mana-planner run` of a one-round
 scripted mission against `python -c "import dbos, sqlalchemy"` (goal <= 2).
+`run_startup_split` says where that run's wall goes (`python -m bench.cli_bench` prints both).
 """
 
 from __future__ import annotations
@@ -126,5 +127,5 @@ def run_startup_split(repeats: int = 3) -> dict[str, float]:
 
 
 if __name__ == "__main__":
-    for key, value in cli_startup_figures().items():
+    for key, value in {**cli_startup_figures(), **run_startup_split()}.items():
         print(f"{key}: {value:.3f}")
