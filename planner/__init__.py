@@ -1,14 +1,13 @@
 """mana-planner's engine: the planner loop, tools, policy gate, transcripts and replay.
 
 Other packages and users import from here; `planner.testing` is the one public subpackage
-(test helpers and a pytest plugin). The MCP client and the provider SDK adapters are imported on
-first use, so `import planner` stays light.
+(test helpers and a pytest plugin). The MCP client, the provider SDK adapters, streaming, fork and
+diff are imported on first use, so `import planner` stays light.
 """
 
 from typing import TYPE_CHECKING
 
 from planner.compaction import Compactor, SummarizingCompactor
-from planner.diff import DiffReport, diff_transcripts, side_by_side
 from planner.dispatch import (
     PARALLEL_TOOL_BATCH_SIZE,
     ExecutedCall,
@@ -32,7 +31,6 @@ from planner.errors import (
     TranscriptError,
 )
 from planner.exports import lazy_exports
-from planner.forking import ForkResult, fork
 from planner.functions import tool
 from planner.logging import configure_logging
 from planner.loop import PlannerLoopInput, PlannerLoopResult, run_planner_loop
@@ -69,16 +67,6 @@ from planner.state import (
     ReminderChannel,
     StopReason,
     policy_flag_reminders,
-)
-from planner.stream import (
-    EventFeed,
-    RoundEnd,
-    RunEnd,
-    RunEvent,
-    RunEvents,
-    ToolCallDecided,
-    stream_planner_loop,
-    with_deltas,
 )
 from planner.subagents import (
     DEFAULT_SUBAGENTS,
@@ -120,6 +108,8 @@ from planner.transcript import (
 )
 
 if TYPE_CHECKING:
+    from planner.diff import DiffReport, diff_transcripts, side_by_side
+    from planner.forking import ForkResult, fork
     from planner.mcp import (
         McpToolSource,
         RemoteInput,
@@ -129,10 +119,22 @@ if TYPE_CHECKING:
         stdio_tool_registry,
     )
     from planner.models import AnthropicModel, OpenAIChatModel, OpenAIResponsesModel
+    from planner.stream import (
+        EventFeed,
+        RoundEnd,
+        RunEnd,
+        RunEvent,
+        RunEvents,
+        ToolCallDecided,
+        stream_planner_loop,
+        with_deltas,
+    )
 
 __getattr__ = lazy_exports(
     __name__,
     {
+        "planner.diff": ("DiffReport", "diff_transcripts", "side_by_side"),
+        "planner.forking": ("ForkResult", "fork"),
         "planner.mcp": (
             "McpToolSource",
             "RemoteInput",
@@ -142,6 +144,16 @@ __getattr__ = lazy_exports(
             "stdio_tool_registry",
         ),
         "planner.models": ("AnthropicModel", "OpenAIChatModel", "OpenAIResponsesModel"),
+        "planner.stream": (
+            "EventFeed",
+            "RoundEnd",
+            "RunEnd",
+            "RunEvent",
+            "RunEvents",
+            "ToolCallDecided",
+            "stream_planner_loop",
+            "with_deltas",
+        ),
     },
 )
 
