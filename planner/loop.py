@@ -48,6 +48,7 @@ from planner.transcript import (
     RunStarted,
     ToolInfo,
     Transcript,
+    hold_and_flush,
     new_event,
 )
 
@@ -125,15 +126,21 @@ class _Run:
         self.flagged: tuple[str, ...] = ()
         self.tools = inp.tools
         self.outputs = OutputCheck(inp.output_model)
+        self.hold, self.flush = hold_and_flush(inp.transcript)
 
     def record(self, event_type: type[Any], **fields: Any) -> None:
-        """Write one transcript event, when a transcript is attached; an event the
-        transcript refuses (see FileTranscript.record) ends the run with an error."""
+        """Hold one transcript event for the next flush, when a transcript is attached; an
+        event the transcript refuses (see FileTranscript.hold) ends the run with an error.
+
+        The run flushes before anything it waits on (a model call, a reminder channel,
+        compaction, a tool's handler) and at its end, so each event is on disk before
+        anything that could be lost happens.
+        """
         if self.inp.transcript is None:
             return
         event = new_event(event_type, run_id=self.run_id, path=self.inp.transcript_path, **fields)
         try:
-            self.inp.transcript.record(event)
+            self.hold(event)
         except TranscriptError as exc:
             raise StopRun(StopReason.MODEL_ERROR, str(exc)) from exc
 
@@ -181,6 +188,7 @@ class _Run:
         if self.last_input_tokens < COMPACTION_THRESHOLD * compactor.max_context_tokens:
             return
         before = len(self.messages)
+        self.flush()
         try:
             done = await compactor.compact(
                 self.inp.system_prompt, self.messages, self.tools.schemas()
@@ -204,6 +212,7 @@ class _Run:
         """Call the channel once, plus the built-in policy-flag producer."""
         found = []
         if self.inp.reminder_channel is not None:
+            self.flush()
             found = await call_channel(self.inp.reminder_channel, state)
         if not any(r.source == "policy" for r in found):
             found = policy_flag_reminders(state) + found
@@ -234,8 +243,10 @@ class _Run:
 
         def on_retry(info: RetryInfo) -> None:
             self.record(RetryEvent, round=self.round, **asdict(info))
+            self.flush()
 
         token = RETRY_SINK.set(on_retry)
+        self.flush()
         started = time.perf_counter()
         try:
             with stamped_deltas(self.round, self.inp.transcript_path):
@@ -354,6 +365,7 @@ class _Run:
                 reminder_counts=counts,
                 output=self.outputs.dumped(),
             )
+        self.flush()
         self.log.info(
             "run.finished",
             run_id=self.run_id,
