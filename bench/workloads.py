@@ -204,7 +204,7 @@ async def run_timed(
     start, cpu = time.perf_counter(), time.process_time()
     transcript = FileTranscript(transcript_file) if transcript_file is not None else None
     inp = PlannerLoopInput(
-        model=ScriptedModel(steps, latency_s=latency_s),
+        model=ScriptedModel(steps, latency_s=latency_s, keep_requests=False),
         system_prompt="bench",
         user_prompt="bench",
         tools=ToolRegistry([SLEEP]),

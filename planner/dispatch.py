@@ -108,6 +108,7 @@ async def dispatch_round(
     round_no: int, calls: Sequence[ToolCall], setup: RoundDispatch
 ) -> list[ExecutedCall]:
     """Run one round's calls through the pipeline; results come back in source order.
+    The calls are a response's as `checked_response` left them (not checked again).
 
     The lines of the round's last calls may still be held (see FileTranscript.hold) when
     this returns: the caller flushes them with what it records next, before it waits on
@@ -117,7 +118,7 @@ async def dispatch_round(
         return await _in_window(round_no, calls, setup)
     done = []
     for call in calls:
-        executed = await _dispatch(setup, call, round_no)
+        executed = await _dispatch(setup, call, round_no, checked=True)
         done.append(executed)
         setup = _spent(setup, executed.result.usage)
     return done
@@ -139,7 +140,7 @@ async def _in_window(
 
     async def worker() -> None:
         for i, call in queue:
-            done[i] = await _dispatch(setup, call, round_no)
+            done[i] = await _dispatch(setup, call, round_no, checked=True)
         if widened:
             _flush(setup)
 
@@ -195,11 +196,13 @@ async def dispatch_call(setup: RoundDispatch, call: ToolCall, round_no: int = 0)
     return executed
 
 
-async def _dispatch(setup: RoundDispatch, call: ToolCall, round_no: int) -> ExecutedCall:
+async def _dispatch(
+    setup: RoundDispatch, call: ToolCall, round_no: int, *, checked: bool = False
+) -> ExecutedCall:
     """dispatch_call, its last lines possibly held: the tool_call and policy lines are
     written before the handler runs, the tool_result line with what comes next."""
     start = time.perf_counter()
-    call = _record_call(setup, checked_call(call), round_no)
+    call = _record_call(setup, call if checked else checked_call(call), round_no)
     try:
         result, decision = await _run(setup, call, round_no)
     except Exception as exc:  # a broken gate or registry must not end the caller's run

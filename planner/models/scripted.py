@@ -24,9 +24,18 @@ class ScriptedModel:
     """Answers each request with the next step: a dict, or a callable that returns one."""
 
     def __init__(
-        self, steps: Sequence[Step], *, latency_s: float = 0.0, model_id: str = "scripted"
+        self,
+        steps: Sequence[Step],
+        *,
+        latency_s: float = 0.0,
+        model_id: str = "scripted",
+        keep_requests: bool = True,
     ) -> None:
+        """`keep_requests=False` leaves `requests` empty (benchmarks: no history kept alive);
+        `calls` counts the requests either way."""
         self._steps = list(steps)
+        self._keep = keep_requests
+        self.calls = 0
         self._next = 0
         self._ids = itertools.count(1)
         self.latency_s = latency_s
@@ -52,7 +61,9 @@ class ScriptedModel:
 
     async def complete(self, request: ModelRequest) -> ModelResponse:
         """Return the next scripted step as a response."""
-        self.requests.append(request)
+        self.calls += 1
+        if self._keep:
+            self.requests.append(request)
         if self._next >= len(self._steps):
             raise ScriptExhaustedError(
                 f"scripted model has {len(self._steps)} steps and was asked for step "
