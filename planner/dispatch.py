@@ -132,17 +132,20 @@ async def _in_window(
 
     This task is the first worker; the others start as soon as a call waits (one event-loop
     tick after it), so a round whose calls all finish without waiting creates no task. A
-    worker that ends while others may still wait writes its held lines as it ends.
+    worker that ends while others may still wait has its held lines written at the end of
+    this event-loop tick, before the loop waits again: calls that end in the same tick
+    share one write.
     """
     done: list[ExecutedCall | None] = [None] * len(calls)
     queue = iter(enumerate(calls))
     widened: list[bool] = []
+    loop = asyncio.get_running_loop()
 
     async def worker() -> None:
         for i, call in queue:
             done[i] = await _dispatch(setup, call, round_no, checked=True)
         if widened:
-            _flush(setup)
+            loop.call_soon(_flush, setup)
 
     async with asyncio.TaskGroup() as tg:
 
@@ -151,7 +154,7 @@ async def _in_window(
             for _ in range(min(PARALLEL_TOOL_BATCH_SIZE, len(calls)) - 1):
                 tg.create_task(worker())
 
-        waited = asyncio.get_running_loop().call_soon(widen)
+        waited = loop.call_soon(widen)
         try:
             await worker()
         finally:
