@@ -373,7 +373,7 @@ def _record(setup: RoundDispatch, kind: type[AnyEvent], /, **fields: Any) -> Non
     transcript = setup.transcript
     if transcript is not None:
         event = kind(run_id=setup.run_id, path=setup.path, **fields)
-        getattr(transcript, "hold", transcript.record)(event)
+        (getattr(transcript, "hold", None) or transcript.record)(event)
 
 
 def _flush(setup: RoundDispatch) -> None:
