@@ -1,4 +1,5 @@
-"""Transcript events, the JSONL recorder and the reader. One event a line, flushed as it happens."""
+"""Transcripts: the JSONL recorder and the reader (events: planner.transcript_events). One event a
+line; lines made at the same moment share one write(2), before anything that could be lost."""
 
 from __future__ import annotations
 

@@ -114,7 +114,8 @@ PEER = Peer(
     },
     default_mode="window10",
     config=[
-        "FileTranscript per run (JSONL, flushed per event) on tmpfs, PolicyGate log-only per run",
+        "FileTranscript per run (JSONL; lines made together share one write) on tmpfs",
+        "PolicyGate log-only per run",
         "structlog JSON lines at info level (to /dev/null)",
         "ScriptedModel with latency_s; tool arguments as parsed dicts (adapters parse JSON)",
     ],
