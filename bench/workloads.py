@@ -198,13 +198,17 @@ async def run_timed(
     gate: bool,
     parallel: bool = True,
     latency_s: float = 0.0,
+    events: bool = True,
 ) -> tuple[float, float]:
     """(wall, CPU) seconds of one run, its transcript file created and closed inside both
-    (as a mission run does); CPU time (user + system) is what machine load hardly moves."""
+    (as a mission run does); CPU time (user + system) is what machine load hardly moves.
+    `events=False` creates and closes the file but gives the loop no transcript (the cost
+    of the file alone)."""
     start, cpu = time.perf_counter(), time.process_time()
-    transcript = FileTranscript(transcript_file) if transcript_file is not None else None
+    file = FileTranscript(transcript_file) if transcript_file is not None else None
+    transcript = file if events else None
     inp = PlannerLoopInput(
-        model=ScriptedModel(steps, latency_s=latency_s),
+        model=ScriptedModel(steps, latency_s=latency_s, keep_requests=False),
         system_prompt="bench",
         user_prompt="bench",
         tools=ToolRegistry([SLEEP]),
@@ -215,8 +219,8 @@ async def run_timed(
         transcript=transcript,
     )
     result = await run_planner_loop(inp)
-    if transcript is not None:
-        transcript.close()
+    if file is not None:
+        file.close()
     wall, cpu = time.perf_counter() - start, time.process_time() - cpu
     expected = sum(len(s.get("tool_calls", ())) for s in steps)
     if len(result.executed_calls) != expected or result.summary != "done":
@@ -260,11 +264,17 @@ def bench_tmpdir() -> tempfile.TemporaryDirectory[str]:
     return tempfile.TemporaryDirectory(prefix="mana-bench-", dir=shm if shm.is_dir() else None)
 
 
+_SHARE_ARMS = {"with": (True, True), "file_only": (True, False), "without": (False, False)}
+"""Arm -> (file created and closed, events recorded)."""
+
+
 def transcript_share(batches: int = 9) -> dict[str, float]:
-    """Transcript recording as a share of loop overhead (gate and logging on in both arms),
+    """Transcript recording as a share of loop overhead (gate and logging on in every arm),
     each run writing a new file on disk under `runs/`, by wall and by CPU time.
 
-    The two arms alternate batch by batch so machine noise hits both alike.
+    A third arm creates and closes the file but records nothing, which splits the share
+    into the file's part (creating a file on this disk) and the events' part. The arms
+    alternate batch by batch so machine noise hits them alike.
     """
     quiet_logging()
     figures: dict[str, float] = {}
@@ -272,30 +282,45 @@ def transcript_share(batches: int = 9) -> dict[str, float]:
         for calls in (1, 10):
             steps = steps_for(20, calls)
 
-            async def batch(s: list[Any], on: bool) -> tuple[float, float]:
+            async def batch(s: list[Any], file: bool, events: bool) -> tuple[float, float]:
                 runs.clean()
                 times = [
-                    await run_timed(s, transcript_file=runs.new() if on else None, gate=True)
+                    await run_timed(
+                        s, transcript_file=runs.new() if file else None, gate=True, events=events
+                    )
                     for _ in range(5)
                 ]
                 return sum(t[0] for t in times), sum(t[1] for t in times)
 
-            async def go(s: list[Any] = steps) -> list[float]:
-                arms: list[list[tuple[float, float]]] = [[], []]
+            async def go(s: list[Any] = steps) -> dict[str, tuple[float, float]]:
+                arms: dict[str, list[tuple[float, float]]] = {k: [] for k in _SHARE_ARMS}
                 for i in range(batches + 2):
-                    a, b = await batch(s, True), await batch(s, False)
-                    if i >= 2:
-                        arms[0].append(a)
-                        arms[1].append(b)
-                return [median(t[k] for t in arm) for arm in arms for k in (0, 1)]
+                    for name, (file, events) in _SHARE_ARMS.items():
+                        got = await batch(s, file, events)
+                        if i >= 2:
+                            arms[name].append(got)
+                return {
+                    k: (median(t[0] for t in v), median(t[1] for t in v)) for k, v in arms.items()
+                }
 
-            with_wall, with_cpu, without_wall, without_cpu = anyio.run(go)
-            per_round = 5 * 21
-            figures[f"loop_us_per_round_{calls}call_with_transcript"] = with_wall / per_round * 1e6
-            figures[f"loop_us_per_round_{calls}call_no_transcript"] = without_wall / per_round * 1e6
-            figures[f"transcript_share_{calls}call"] = (with_wall - without_wall) / with_wall
-            figures[f"transcript_share_{calls}call_cpu"] = (with_cpu - without_cpu) / with_cpu
+            figures.update(_share_figures(calls, anyio.run(go)))
     return figures
+
+
+def _share_figures(calls: int, arms: dict[str, tuple[float, float]]) -> dict[str, float]:
+    """The share figures of one call count from its arms' (wall, CPU) medians of 5 runs."""
+    (with_wall, with_cpu), (file_wall, file_cpu) = arms["with"], arms["file_only"]
+    without_wall, without_cpu = arms["without"]
+    per_round = 5 * 21
+    return {
+        f"loop_us_per_round_{calls}call_with_transcript": with_wall / per_round * 1e6,
+        f"loop_us_per_round_{calls}call_no_transcript": without_wall / per_round * 1e6,
+        f"transcript_share_{calls}call": (with_wall - without_wall) / with_wall,
+        f"transcript_share_{calls}call_cpu": (with_cpu - without_cpu) / with_cpu,
+        f"transcript_file_share_{calls}call": (file_wall - without_wall) / with_wall,
+        f"transcript_events_share_{calls}call": (with_wall - file_wall) / with_wall,
+        f"transcript_events_share_{calls}call_cpu": (with_cpu - file_cpu) / with_cpu,
+    }
 
 
 def replay_rounds(rounds: int = 1000) -> dict[str, float]:

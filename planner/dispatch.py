@@ -107,12 +107,18 @@ def checked_response(response: ModelResponse) -> ModelResponse:
 async def dispatch_round(
     round_no: int, calls: Sequence[ToolCall], setup: RoundDispatch
 ) -> list[ExecutedCall]:
-    """Run one round's calls through the pipeline; results come back in source order."""
+    """Run one round's calls through the pipeline; results come back in source order.
+    The calls are a response's as `checked_response` left them (not checked again).
+
+    The lines of the round's last calls may still be held (see FileTranscript.hold) when
+    this returns: the caller flushes them with what it records next, before it waits on
+    anything (the loop does before its next model call and at the end of the run).
+    """
     if len(calls) > 1 and _runs_in_parallel(calls, setup):
         return await _in_window(round_no, calls, setup)
     done = []
     for call in calls:
-        executed = await dispatch_call(setup, call, round_no)
+        executed = await _dispatch(setup, call, round_no, checked=True)
         done.append(executed)
         setup = _spent(setup, executed.result.usage)
     return done
@@ -125,22 +131,30 @@ async def _in_window(
     in source order as soon as it is free; results are kept by index.
 
     This task is the first worker; the others start as soon as a call waits (one event-loop
-    tick after it), so a round whose calls all finish without waiting creates no task.
+    tick after it), so a round whose calls all finish without waiting creates no task. A
+    worker that ends while others may still wait has its held lines written at the end of
+    this event-loop tick, before the loop waits again: calls that end in the same tick
+    share one write.
     """
     done: list[ExecutedCall | None] = [None] * len(calls)
     queue = iter(enumerate(calls))
+    widened: list[bool] = []
+    loop = asyncio.get_running_loop()
 
     async def worker() -> None:
         for i, call in queue:
-            done[i] = await dispatch_call(setup, call, round_no)
+            done[i] = await _dispatch(setup, call, round_no, checked=True)
+        if widened:
+            loop.call_soon(_flush, setup)
 
     async with asyncio.TaskGroup() as tg:
 
         def widen() -> None:
+            widened.append(True)
             for _ in range(min(PARALLEL_TOOL_BATCH_SIZE, len(calls)) - 1):
                 tg.create_task(worker())
 
-        waited = asyncio.get_running_loop().call_soon(widen)
+        waited = loop.call_soon(widen)
         try:
             await worker()
         finally:
@@ -178,9 +192,20 @@ def _runs_in_parallel(calls: Sequence[ToolCall], setup: RoundDispatch) -> bool:
 
 
 async def dispatch_call(setup: RoundDispatch, call: ToolCall, round_no: int = 0) -> ExecutedCall:
-    """One call through the whole pipeline; any failure is an error result, never a raise."""
+    """One call through the whole pipeline; any failure is an error result, never a raise.
+    Its events are written (none held) when it returns."""
+    executed = await _dispatch(setup, call, round_no)
+    _flush(setup)
+    return executed
+
+
+async def _dispatch(
+    setup: RoundDispatch, call: ToolCall, round_no: int, *, checked: bool = False
+) -> ExecutedCall:
+    """dispatch_call, its last lines possibly held: the tool_call and policy lines are
+    written before the handler runs, the tool_result line with what comes next."""
     start = time.perf_counter()
-    call = _record_call(setup, checked_call(call), round_no)
+    call = _record_call(setup, call if checked else checked_call(call), round_no)
     try:
         result, decision = await _run(setup, call, round_no)
     except Exception as exc:  # a broken gate or registry must not end the caller's run
@@ -223,6 +248,7 @@ async def _run(
         if not decision.allow:
             return error_result(decision.denial_message(spec.name)), decision
     ctx = for_call(setup.context, call.id, setup.path)
+    _flush(setup)  # the call's lines are on disk before its handler can act
     return await execute(spec, ctx, prepared.payload), decision
 
 
@@ -342,6 +368,16 @@ _TOOL_RESULT = event_class(ToolResultEvent)
 
 
 def _record(setup: RoundDispatch, kind: type[AnyEvent], /, **fields: Any) -> None:
-    """Write one event of this run, built only when a transcript is attached."""
-    if setup.transcript is not None:
-        setup.transcript.record(kind(run_id=setup.run_id, path=setup.path, **fields))
+    """Hold one event of this run for the next flush (a transcript that does not batch
+    writes it now); built only when a transcript is attached."""
+    transcript = setup.transcript
+    if transcript is not None:
+        event = kind(run_id=setup.run_id, path=setup.path, **fields)
+        (getattr(transcript, "hold", None) or transcript.record)(event)
+
+
+def _flush(setup: RoundDispatch) -> None:
+    """Write what this run's transcript holds (a transcript that does not batch holds none)."""
+    flush = getattr(setup.transcript, "flush", None)
+    if flush is not None:
+        flush()

@@ -1,18 +1,18 @@
-"""Transcript events, the JSONL recorder and the reader. One event a line, flushed as it happens."""
+"""Transcripts: the JSONL recorder and the reader (events: planner.transcript_events). One event a
+line; lines made at the same moment share one write(2), before anything that could be lost."""
 
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Iterator
+import os
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Annotated, Any, Literal, Protocol
+from typing import Any, Protocol
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import ValidationError
 from pydantic_core import PydanticSerializationError
 
 from planner.errors import TranscriptError
-from planner.messages import Message, ToolCall, Usage
 from planner.records import (
     FAST_ENCODE_ERRORS,
     EventRecord,
@@ -20,188 +20,56 @@ from planner.records import (
     encode_fast,
     record_class,
 )
+from planner.transcript_events import (
+    EVENT_ADAPTER,
+    MAX_LINE_BYTES,
+    SCHEMA_VERSION,
+    TRANSCRIPT_FORMAT,
+    CompactionEvent,
+    EventBase,
+    Header,
+    PolicyEvent,
+    RequestEvent,
+    ResponseEvent,
+    RetryEvent,
+    RunFinished,
+    RunStarted,
+    ToolCallEvent,
+    ToolInfo,
+    ToolResultEvent,
+    TranscriptEvent,
+)
 from planner.transcript_order import TranscriptOrder
 
-if TYPE_CHECKING:
-    from planner.tools import AnyToolSpec
-
-SCHEMA_VERSION = 1
-TRANSCRIPT_FORMAT = "mana-planner"
-MAX_LINE_BYTES = 64 * 1024 * 1024
-"""The longest event line the writer writes and the reader reads."""
-
-
-class EventBase(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    run_id: str = ""
-    path: str = ""
-    """Empty for the top-level run; `call_id/sub_run_id` segments for nested sub-agents."""
-    ts: float = Field(default_factory=time.time)
-
-
-class Header(EventBase):
-    """The first line of every transcript."""
-
-    type: Literal["header"] = "header"
-    schema_version: int = SCHEMA_VERSION
-    format: str = TRANSCRIPT_FORMAT
-    """Which program wrote the file (transcripts written before this field have none)."""
-    parent_transcript: str | None = None
-    """Set on a fork: the transcript it was forked from."""
-    fork_round: int | None = None
-    """Set on a fork: the first round that ran live."""
-
-
-class ToolInfo(BaseModel):
-    """A tool as the run saw it: schema plus the fields the policy gate reads."""
-
-    model_config = ConfigDict(frozen=True)
-
-    name: str
-    description: str
-    input_schema: dict[str, Any]
-    scope: str = "user-space"
-    policy_hint: str = "write"
-
-    @classmethod
-    def of(cls, spec: AnyToolSpec) -> ToolInfo:
-        """The recorded form of a tool spec."""
-        return cls(
-            name=spec.name,
-            description=spec.description,
-            input_schema=spec.input_schema,
-            scope=spec.scope,
-            policy_hint=spec.policy_hint,
-        )
-
-
-class RunStarted(EventBase):
-    """What the run was given: model, prompts, tools, settings."""
-
-    type: Literal["run_started"] = "run_started"
-    model: str
-    system_prompt: str
-    user_prompt: str
-    prior_messages: list[Message] = Field(default_factory=list)
-    tools: list[ToolInfo] = Field(default_factory=list)
-    loop: dict[str, Any] = Field(default_factory=dict)
-    """The loop's own limits, context and policy mode, as replay needs them."""
-    settings: dict[str, Any] = Field(default_factory=dict)
-    output: dict[str, Any] | None = None
-    """The output model asked for: name, import ref and JSON schema (None: a text answer)."""
-
-
-class RequestEvent(EventBase):
-    """One model request: the messages added since the last request, and its reminders."""
-
-    type: Literal["request"] = "request"
-    round: int
-    messages_added: list[Message]
-    reminders: list[str] = Field(default_factory=list)
-
-
-class ResponseEvent(EventBase):
-    """One model response."""
-
-    type: Literal["response"] = "response"
-    round: int
-    text: str = ""
-    tool_calls: list[ToolCall] = Field(default_factory=list)
-    usage: Usage = Field(default_factory=Usage)
-    stop_reason: str = "end_turn"
-    latency_ms: float = 0.0
-    model: str = ""
-
-
-class RetryEvent(EventBase):
-    """A model call the adapter retried."""
-
-    type: Literal["retry"] = "retry"
-    round: int
-    attempt: int
-    error: str
-    wait_s: float
-    status: int | None = None
-
-
-class PolicyEvent(EventBase):
-    """One policy decision."""
-
-    type: Literal["policy"] = "policy"
-    round: int
-    call_id: str
-    tool: str
-    verdict: str
-    reason: str | None = None
-    flagged: str | None = None
-    mode: str
-
-
-class ToolCallEvent(EventBase):
-    """A tool call about to be dispatched."""
-
-    type: Literal["tool_call"] = "tool_call"
-    round: int
-    call_id: str
-    name: str
-    arguments: dict[str, Any] = Field(default_factory=dict)
-
-
-class ToolResultEvent(EventBase):
-    """The result of one tool call, as the model reads it."""
-
-    type: Literal["tool_result"] = "tool_result"
-    round: int
-    call_id: str
-    name: str
-    success: bool
-    message: str
-    data: Any = None
-    duration_ms: float = 0.0
-    usage: Usage | None = None
-    """Model usage the tool reported (a nested run's, say); added to the run's totals."""
-
-
-class CompactionEvent(EventBase):
-    """Older history replaced by a summary."""
-
-    type: Literal["compaction"] = "compaction"
-    round: int
-    removed: int
-    summary: str
-
-
-class RunFinished(EventBase):
-    """How the run ended, with totals."""
-
-    type: Literal["run_finished"] = "run_finished"
-    stop_reason: str
-    rounds: int
-    tool_calls: int
-    usage: Usage = Field(default_factory=Usage)
-    summary: str = ""
-    error: str | None = None
-    reminder_counts: dict[str, int] = Field(default_factory=dict)
-    output: Any = None
-    """The validated output value as JSON, when the run asked for an output model."""
-
-
-TranscriptEvent = Annotated[
-    Header
-    | RunStarted
-    | RequestEvent
-    | ResponseEvent
-    | RetryEvent
-    | PolicyEvent
-    | ToolCallEvent
-    | ToolResultEvent
-    | CompactionEvent
-    | RunFinished,
-    Field(discriminator="type"),
+__all__ = [
+    "EVENT_ADAPTER",
+    "MAX_LINE_BYTES",
+    "SCHEMA_VERSION",
+    "TRANSCRIPT_FORMAT",
+    "AnyEvent",
+    "CompactionEvent",
+    "EventBase",
+    "FileTranscript",
+    "Header",
+    "MemoryTranscript",
+    "PolicyEvent",
+    "RequestEvent",
+    "ResponseEvent",
+    "RetryEvent",
+    "RunFinished",
+    "RunStarted",
+    "ToolCallEvent",
+    "ToolInfo",
+    "ToolResultEvent",
+    "Transcript",
+    "TranscriptEvent",
+    "encode_event",
+    "event_class",
+    "hold_and_flush",
+    "new_event",
+    "parse_event",
+    "read_transcript",
 ]
-_EVENT_ADAPTER: TypeAdapter[TranscriptEvent] = TypeAdapter(TranscriptEvent)
-
 
 AnyEvent = EventBase | EventRecord
 """What a transcript is handed: a typed event, or the write path's record of one."""
@@ -254,22 +122,35 @@ class MemoryTranscript:
 
 
 class FileTranscript:
-    """Writes JSONL, one flushed line per event, starting with a header line."""
+    """Writes JSONL, one line per event, starting with a header line.
+
+    `record` writes an event now. `hold` encodes one and keeps its line until the next
+    `flush` (or `record`, or `close`), so lines made at the same moment go out in one
+    write(2): the loop holds what it records between two points where something could be
+    lost (a model call, a tool's handler, the end of a call or round) and flushes there.
+    """
 
     def __init__(self, path: str | Path, header: Header | None = None) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        # unbuffered: each event is one write(2) of its UTF-8 JSON line, so it is on disk as
-        # soon as record returns, without a text layer encoding and flushing it
-        self._fh: IO[bytes] = self.path.open("wb", buffering=0)
+        try:
+            self._fd = os.open(self.path, _OPEN_FLAGS, 0o644)
+        except FileNotFoundError:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._fd = os.open(self.path, _OPEN_FLAGS, 0o644)
+        self._pending: list[bytes] = []
         self.record(header or Header())
 
     def record(self, event: AnyEvent) -> None:
-        """Write one event line (unbuffered: written when this returns).
+        """Write one event line, after any held ones (unbuffered: written when this returns).
 
         An event the reader could not read back (not serializable, nested too deeply, a line
         over MAX_LINE_BYTES) raises TranscriptError and writes nothing.
         """
+        self.hold(event)
+        self.flush()
+
+    def hold(self, event: AnyEvent) -> None:
+        """Encode one event line now and keep it for the next flush (refused as by record)."""
         if type(event) in _FAST_TYPES:  # the hot path, without encode_event's layers
             try:
                 line = encode_fast(event)
@@ -277,19 +158,60 @@ class FileTranscript:
                 pass
             else:
                 if len(line) < MAX_LINE_BYTES:
-                    self._fh.write(line + b"\n")
+                    self._pending.append(line + b"\n")
                     return
-        self._fh.write(encode_event(event, self.path))
+        self._pending.append(encode_event(event, self.path))
+
+    def flush(self) -> None:
+        """Write the held lines, in the order they were held, in one write(2)."""
+        pending = self._pending
+        if not pending:
+            return
+        data = pending[0] if len(pending) == 1 else b"".join(pending)
+        pending.clear()
+        while data:
+            data = data[os.write(self._fd, data) :]
 
     def close(self) -> None:
-        """Close the file."""
-        self._fh.close()
+        """Write what is held and close the file."""
+        if self._fd < 0:
+            return
+        try:
+            self.flush()
+        finally:
+            os.close(self._fd)
+            self._fd = -1
 
     def __enter__(self) -> FileTranscript:
         return self
 
     def __exit__(self, *_exc: object) -> None:
         self.close()
+
+
+_OPEN_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_CLOEXEC", 0)
+
+
+def hold_and_flush(
+    transcript: Transcript | None,
+) -> tuple[Callable[[AnyEvent], None], Callable[[], None]]:
+    """A transcript's `hold` and `flush` when it batches (FileTranscript), else its `record`
+    and a no-op: callers hold events and flush where one may be lost, for any transcript."""
+    if transcript is None:
+        return _ignore, _nothing
+    hold = getattr(transcript, "hold", None)
+    flush = getattr(transcript, "flush", None)
+    if hold is None or flush is None:
+        return transcript.record, _nothing
+    return hold, flush
+
+
+def _ignore(_event: AnyEvent) -> None:
+    return None
+
+
+def _nothing() -> None:
+    return None
 
 
 def encode_event(event: AnyEvent, path: str | Path = "transcript") -> bytes:
@@ -331,11 +253,11 @@ def parse_event(line: str | bytes) -> TranscriptEvent:
     writes up to its own limit) go through the standard library's parser instead.
     """
     try:
-        return _EVENT_ADAPTER.validate_json(line)
+        return EVENT_ADAPTER.validate_json(line)
     except ValidationError as exc:
         if "recursion limit" not in str(exc.errors()[0].get("msg", "")):
             raise
-    return _EVENT_ADAPTER.validate_python(json.loads(line))
+    return EVENT_ADAPTER.validate_python(json.loads(line))
 
 
 def read_transcript(path: str | Path) -> Iterator[TranscriptEvent]:

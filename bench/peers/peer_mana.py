@@ -73,7 +73,8 @@ def steps_for(s: Script) -> list[dict[str, Any]]:
 async def run(s: Script, mode: str) -> str:
     """One run: fresh model, gate and transcript file, as the mission runner makes them."""
     n = next(_ids)
-    model = ScriptedModel(steps_for(s), latency_s=s.latency_s)
+    # keep_requests=False: a real adapter keeps no list of its requests (a harness cost)
+    model = ScriptedModel(steps_for(s), latency_s=s.latency_s, keep_requests=False)
     with FileTranscript(TMP / f"run-{n}.jsonl") as transcript:
         result = await run_planner_loop(
             PlannerLoopInput(
@@ -88,7 +89,7 @@ async def run(s: Script, mode: str) -> str:
                 transcript=transcript,
             )
         )
-    COUNTS.model_calls += len(model.requests)
+    COUNTS.model_calls += model.calls
     return result.summary
 
 
@@ -113,7 +114,8 @@ PEER = Peer(
     },
     default_mode="window10",
     config=[
-        "FileTranscript per run (JSONL, flushed per event) on tmpfs, PolicyGate log-only per run",
+        "FileTranscript per run (JSONL; lines made together share one write) on tmpfs",
+        "PolicyGate log-only per run",
         "structlog JSON lines at info level (to /dev/null)",
         "ScriptedModel with latency_s; tool arguments as parsed dicts (adapters parse JSON)",
     ],

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import itertools
 import json
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-import anyio
 from pydantic import ValidationError
 
 from planner.errors import ConfigError, ScriptExhaustedError
@@ -24,9 +25,18 @@ class ScriptedModel:
     """Answers each request with the next step: a dict, or a callable that returns one."""
 
     def __init__(
-        self, steps: Sequence[Step], *, latency_s: float = 0.0, model_id: str = "scripted"
+        self,
+        steps: Sequence[Step],
+        *,
+        latency_s: float = 0.0,
+        model_id: str = "scripted",
+        keep_requests: bool = True,
     ) -> None:
+        """`keep_requests=False` leaves `requests` empty (benchmarks: no history kept alive);
+        `calls` counts the requests either way."""
         self._steps = list(steps)
+        self._keep = keep_requests
+        self.calls = 0
         self._next = 0
         self._ids = itertools.count(1)
         self.latency_s = latency_s
@@ -52,22 +62,25 @@ class ScriptedModel:
 
     async def complete(self, request: ModelRequest) -> ModelResponse:
         """Return the next scripted step as a response."""
-        self.requests.append(request)
+        self.calls += 1
+        if self._keep:
+            self.requests.append(request)
         if self._next >= len(self._steps):
             raise ScriptExhaustedError(
                 f"scripted model has {len(self._steps)} steps and was asked for step "
                 f"{self._next + 1} (round {request.round})"
             )
+        started = time.perf_counter()
         step = self._steps[self._next]
         self._next += 1
         if callable(step):
             produced = step(request)
             step = await produced if inspect.isawaitable(produced) else produced
         if self.latency_s:
-            await anyio.sleep(self.latency_s)
-        return self._to_response(step)
+            await asyncio.sleep(self.latency_s)
+        return self._to_response(step, (time.perf_counter() - started) * 1000)
 
-    def _to_response(self, step: StepDict) -> ModelResponse:
+    def _to_response(self, step: StepDict, latency_ms: float) -> ModelResponse:
         """Turn one step dict into a ModelResponse, with clear errors for bad steps."""
         try:
             calls = tuple(
@@ -89,4 +102,5 @@ class ScriptedModel:
             stop_reason=step.get("stop_reason", default_stop),
             usage=usage,
             model=self._model_id,
+            latency_ms=latency_ms,
         )
