@@ -69,6 +69,18 @@ class TeeTranscript:
     def record(self, event: AnyEvent) -> None:
         """Write the event, then hand it on (typed: sinks read the pydantic events)."""
         self.file.record(event)
+        self._hand_on(event)
+
+    def hold(self, event: AnyEvent) -> None:
+        """Keep the event's line for the file's next flush (see FileTranscript.hold); hand it on."""
+        self.file.hold(event)
+        self._hand_on(event)
+
+    def flush(self) -> None:
+        """Write the lines the file holds."""
+        self.file.flush()
+
+    def _hand_on(self, event: AnyEvent) -> None:
         if self.sinks:
             typed = as_event(event)
             for sink in self.sinks:
