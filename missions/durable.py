@@ -35,6 +35,7 @@ from pydantic import ValidationError
 
 from missions.config import MissionConfig, load_mission
 from missions.dbos_host import HOST
+from missions.dbos_settings import sync_commit_from_env, system_db_engine_kwargs
 from missions.durable_steps import DurableModel, durable_input, durable_registry
 from missions.engine_types import (
     EnvFactory,
@@ -115,6 +116,9 @@ class DBOSEngine:
     executor: str | None = None
     log_level: str = field(default_factory=lambda: os.environ.get(DBOS_LOG_ENV, "WARNING"))
     """DBOS's own log level ($MANA_DBOS_LOG_LEVEL, default WARNING)."""
+    sync_commit: bool = field(default_factory=sync_commit_from_env)
+    """Every system-database commit waits for the disk ($MANA_DBOS_SYNC_COMMIT; see
+    missions.dbos_settings for what the default keeps and what it gives up)."""
     scheduler_poll_s: float = 5.0
     """How often workers look for new, changed or paused schedules."""
     role: Role = "worker"
@@ -150,6 +154,7 @@ class DBOSEngine:
             "executor_id": self.executor_id,
             "log_level": self.log_level,
             "scheduler_polling_interval_sec": self.scheduler_poll_s,
+            "db_engine_kwargs": system_db_engine_kwargs(self.url, sync_commit=self.sync_commit),
         }
 
     def for_app(self, app_name: str, queues: tuple[str, ...]) -> DBOSEngine:
