@@ -14,6 +14,7 @@ import asyncio
 import functools
 import importlib
 import os
+import sys
 import tempfile
 import time
 from collections import defaultdict
@@ -175,15 +176,16 @@ def profile(url: str, rounds: int = 20, runs: int = 5) -> dict[str, tuple[float,
 
 
 def main() -> None:
-    """Print the per-step split for SQLite and, when set, PostgreSQL."""
+    """Print the per-step split for SQLite and, when set, PostgreSQL (argv[1]: rounds)."""
     quiet_logging()
+    rounds = int(sys.argv[1]) if len(sys.argv) > 1 else 20
     targets = {"sqlite": "sqlite:///{tmp}/dbos.sqlite"}
     pg = os.environ.get("MANA_DATABASE_URL") or os.environ.get("MANA_TEST_PG_URL")
     if pg:
         targets["postgres"] = pg
     for name, url in targets.items():
-        print(f"== {name}: per step (41 steps a run, warm-up run included)")
-        for piece, (us, count) in profile(url).items():
+        print(f"== {name}: per step ({rounds * 2 + 1} steps a run, warm-up run included)")
+        for piece, (us, count) in profile(url, rounds).items():
             print(f"  {piece:45s} {us:9.1f} µs  {count:6.2f} /step")
 
 

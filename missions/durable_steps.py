@@ -167,7 +167,13 @@ def durable_tool(spec: AnyToolSpec) -> AnyToolSpec:
         data: dict[str, Any] = await DBOS.run_step_async({"name": name}, tool_step)
         return ToolResult(success=data["success"], message=data["message"], data=data["data"])
 
-    return replace(spec, handler=handler, timeout_s=spec.timeout_s + STEP_TIMEOUT_MARGIN_S)
+    # the spec's schema, computed once, carried over: a registry is wrapped on every run
+    return replace(
+        spec,
+        handler=handler,
+        timeout_s=spec.timeout_s + STEP_TIMEOUT_MARGIN_S,
+        input_schema_override=spec.input_schema,
+    )
 
 
 def durable_registry(registry: ToolRegistry) -> ToolRegistry:

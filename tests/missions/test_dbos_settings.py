@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from missions.dbos_settings import SYNC_COMMIT_ENV, sync_commit_from_env, system_db_engine_kwargs
 from missions.durable import DBOSEngine
-from missions.system_db import system_database_url
+from missions.system_db import sync_engine, system_database_url
 from planner import ToolRegistry
 
 
@@ -89,5 +89,15 @@ def test_postgres_commits_asynchronously_unless_sync_commit_is_asked(
     try:
         with engine.connect() as conn:
             assert conn.exec_driver_sql("SHOW synchronous_commit").scalar_one() == expected
+    finally:
+        engine.dispose()
+
+
+def test_the_heartbeat_engine_on_sqlite_commits_like_dbos(tmp_path: Path) -> None:
+    engine = sync_engine(f"sqlite:///{tmp_path / 'sys.sqlite'}")
+    try:
+        with engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA journal_mode").scalar_one() == "wal"
+            assert conn.exec_driver_sql("PRAGMA synchronous").scalar_one() == 1
     finally:
         engine.dispose()
