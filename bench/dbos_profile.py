@@ -121,8 +121,9 @@ def _sql_timer(timers: Timers) -> Callable[[], None]:
 def _wrap_pool(timers: Timers) -> Callable[[], None]:
     """Time pool checkouts (pre-ping included) and DBAPI commits."""
     from sqlalchemy.engine import base
+    from sqlalchemy.pool import Pool
 
-    undo_connect = timers.wrap(base.Engine, "connect", "pool checkout (incl. pre-ping)")
+    undo_connect = timers.wrap(Pool, "connect", "pool checkout (incl. pre-ping)")
     undo_commit = timers.wrap(base.Connection, "_commit_impl", "commit")
     undo_begin = timers.wrap(base.Connection, "_begin_impl", "begin")
 
