@@ -19,14 +19,11 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import sys
 import time
-from collections.abc import AsyncIterator
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import anyio
 import structlog
@@ -35,7 +32,14 @@ from pydantic import ValidationError
 
 from missions.config import MissionConfig, load_mission
 from missions.dbos_host import HOST, LISTENER_POLL_S
-from missions.durable_steps import DurableModel, durable_input, durable_registry
+from missions.dbos_settings import sync_commit_from_env, system_db_engine_kwargs
+from missions.durable_steps import (
+    DurableModel,
+    StepHistory,
+    StepRunner,
+    durable_input,
+    durable_registry,
+)
 from missions.engine_types import (
     EnvFactory,
     Missed,
@@ -61,6 +65,7 @@ from missions.runner import (
     new_run_id,
     span_sink,
 )
+from missions.shielding import shielded_exit
 from missions.subagents import subagent_specs
 from missions.system_db import (
     APP_NAME,
@@ -72,23 +77,6 @@ from missions.system_db import (
 )
 from missions.workflows import current_run_id, mission_workflow
 from planner import FileTranscript, ToolRegistry, from_spec, resolve_spec, run_planner_loop
-
-T = TypeVar("T")
-
-
-@asynccontextmanager
-async def shielded_exit(cm: AbstractAsyncContextManager[T]) -> AsyncIterator[T]:
-    """Enter `cm` as usual, but close it shielded: an interrupted run still closes its store."""
-    value = await cm.__aenter__()
-    try:
-        yield value
-    except BaseException:
-        with anyio.CancelScope(shield=True):
-            if not await cm.__aexit__(*sys.exc_info()):
-                raise
-    else:
-        with anyio.CancelScope(shield=True):
-            await cm.__aexit__(None, None, None)
 
 
 def run_app_name(run_id: str) -> str:
@@ -113,6 +101,9 @@ class DBOSEngine:
     executor: str | None = None
     log_level: str = field(default_factory=lambda: os.environ.get(DBOS_LOG_ENV, "WARNING"))
     """DBOS's own log level ($MANA_DBOS_LOG_LEVEL, default WARNING)."""
+    sync_commit: bool = field(default_factory=sync_commit_from_env)
+    """Every system-database commit waits for the disk ($MANA_DBOS_SYNC_COMMIT; see
+    missions.dbos_settings for what the default keeps and what it gives up)."""
     scheduler_poll_s: float = 5.0
     """How often workers look for new, changed or paused schedules."""
     role: Role = "worker"
@@ -124,6 +115,7 @@ class DBOSEngine:
     """A worker takes over the runs of a worker whose heartbeat is older (None: never)."""
     _sinks: dict[str, EventSink] = field(default_factory=dict, repr=False)
     _beat: Heartbeat | None = field(default=None, repr=False)
+    _history: StepHistory | None = field(default=None, repr=False)
 
     @classmethod
     def with_tools(cls, tools: ToolRegistry, **options: Any) -> DBOSEngine:
@@ -149,6 +141,7 @@ class DBOSEngine:
             "log_level": self.log_level,
             "scheduler_polling_interval_sec": self.scheduler_poll_s,
             "notification_listener_polling_interval_sec": LISTENER_POLL_S,
+            "db_engine_kwargs": system_db_engine_kwargs(self.url, sync_commit=self.sync_commit),
         }
 
     def for_app(self, app_name: str, queues: tuple[str, ...]) -> DBOSEngine:
@@ -171,6 +164,7 @@ class DBOSEngine:
             DBOS(config=self.config())
             DBOS.listen_queues(list(self.queues))
             DBOS.launch()
+            self._history = StepHistory(self.url, self.app_name)
             self._beat = self._heartbeat()
             self._beat.start()
         except BaseException:
@@ -195,9 +189,12 @@ class DBOSEngine:
     def shutdown(self, wait_s: int = 0) -> None:
         """Stop DBOS (waiting up to `wait_s` for running workflows) and forget the engine."""
         beat, self._beat = self._beat, None
+        history, self._history = self._history, None
         try:
             if beat is not None:
                 beat.stop()
+            if history is not None:
+                history.close()
         finally:
             DBOS.destroy(workflow_completion_timeout_sec=wait_s)
             HOST.detach(self)
@@ -258,6 +255,7 @@ class DBOSEngine:
         self, env: MissionEnv, cfg: MissionConfig, request: RunRequest, run_id: str
     ) -> MissionRun:
         """The mission's loop over a durable model and durable tools, its record on each side."""
+        steps = await self._history.runner_for(run_id) if self._history else StepRunner()
         mission_path = Path(request.mission_path) if request.mission_path else None
         base = mission_path.parent if mission_path else None
         spec = request.model_spec or resolve_spec(cfg.model, base)
@@ -269,14 +267,14 @@ class DBOSEngine:
             async def space_step() -> str:
                 return await env.space_for(cfg)
 
-            space = await DBOS.run_step_async({"name": "run.space"}, space_step)
+            space = await steps("run.space", space_step)
 
         async def started() -> float:
             now = time.time()
             await env.run_started(RunStart(run_id, cfg.id, now, model.model_id, path))
             return now
 
-        started_at: float = await DBOS.run_step_async({"name": "run.started"}, started)
+        started_at: float = await steps("run.started", started)
         async with env.tools_for(cfg, mission_path) as tools:
             with (
                 FileTranscript(path) as file,
@@ -284,8 +282,8 @@ class DBOSEngine:
             ):
                 inp = build_input(
                     cfg,
-                    durable_registry(tools),
-                    DurableModel(model),
+                    durable_registry(tools, steps),
+                    DurableModel(model, steps=steps),
                     run_id,
                     space,
                     TeeTranscript(file, self._sinks.get(run_id), span_sink(cfg.id)),
@@ -298,7 +296,7 @@ class DBOSEngine:
         async def finished() -> None:
             await env.run_finished(run)
 
-        await DBOS.run_step_async({"name": "run.finished"}, finished)
+        await steps("run.finished", finished)
         return run
 
     async def execute_scheduled(self, scheduled_at: datetime, context: dict[str, Any]) -> None:

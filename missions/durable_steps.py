@@ -19,16 +19,21 @@ recorded output to the wrong call.
 
 Step bodies are closures without arguments: DBOS names a step function in its warnings (an
 interrupted step, for one), and a closure's name carries no request, argument or result.
+
+Every step goes through a `StepRunner`: on an execution that starts with nothing recorded
+(`StepHistory` asks the system database once) a body runs first and its outcome is recorded
+in one hop to DBOS's thread; every other execution uses DBOS's check-first step.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, TypeVar
 
-from dbos import DBOS
+import anyio
+from dbos import DBOS, DBOSClient, StepOptions
 from pydantic import BaseModel
 
 from planner import (
@@ -48,6 +53,8 @@ from planner import (
     execute,
     with_subagents,
 )
+
+T = TypeVar("T")
 
 STEP_TIMEOUT_MARGIN_S = 60.0
 """Extra time the dispatch timeout allows a tool step over the tool's own timeout (which the
@@ -70,6 +77,71 @@ class StepClock:
 
     def __call__(self) -> float:
         return self.now
+
+
+@dataclass(frozen=True)
+class StepRunner:
+    """Runs the steps of one workflow execution as DBOS steps.
+
+    An execution that began with no step of its workflow recorded (`fresh`) has nothing to
+    replay, so a step's body runs first, on the event loop, and its outcome (a value or an
+    exception) is then checkpointed at the step id drawn before the body began: one hop to
+    DBOS's thread for the check and the write, where DBOS's own async step takes three. Every
+    other execution (a resume, a recovery, a take-over) runs DBOS's own step, which checks
+    first: a saved step is never run again. Both record the same steps, in the same order,
+    under the same names, and neither records a body that was cancelled.
+
+    What differs on a fresh run: a workflow cancelled through DBOS finds out when the step is
+    recorded, after its body ran, instead of before. Step bodies must not call DBOS themselves
+    (a body runs outside DBOS's step context on a fresh run and inside it otherwise).
+    """
+
+    fresh: bool = False
+
+    async def __call__(self, name: str, body: Callable[[], Coroutine[Any, Any, T]]) -> T:
+        """The step `name`: its recorded outcome, or `body`'s, recorded."""
+        options: StepOptions = {"name": name}
+        in_workflow = DBOS.workflow_id is not None and DBOS.step_id is None
+        if not (self.fresh and in_workflow):  # outside a workflow DBOS makes it a plain call
+            return await DBOS.run_step_async(options, body)
+        reservation = DBOS.reserve_step()
+        try:
+            value = await body()
+        except Exception as exc:
+            failure = exc
+
+            def raise_failure() -> T:
+                raise failure
+
+            return await reservation.run_async(options, raise_failure)
+        return await reservation.run_async(options, lambda: value)
+
+
+class StepHistory:
+    """Tells, as an execution starts, whether its workflow has any step recorded.
+
+    It reads through a client of its own, outside DBOS's step machinery: a DBOS call made from
+    the workflow would be a step itself, and on recovery it would replay its first answer.
+    """
+
+    def __init__(self, db_url: str, app_name: str) -> None:
+        self.client = DBOSClient(
+            system_database_url=db_url,
+            application_name=app_name,
+            system_database_pool_size=2,
+            lazy=True,
+        )
+
+    async def runner_for(self, run_id: str) -> StepRunner:
+        """The step runner of an execution of `run_id` starting now."""
+        found = await anyio.to_thread.run_sync(
+            lambda: self.client.list_workflow_steps(run_id, load_output=False, limit=1)
+        )
+        return StepRunner(fresh=not found)
+
+    def close(self) -> None:
+        """Release the client's connections."""
+        self.client.destroy()
 
 
 def replayed_model_error(type_name: str, message: str) -> ModelError:
@@ -96,10 +168,18 @@ def _retry_record(info: RetryInfo) -> dict[str, Any]:
 class DurableModel:
     """A Model whose `complete()` is a DBOS step; outside a workflow it is a plain call."""
 
-    def __init__(self, inner: Model, *, lane: str = "", clock: StepClock | None = None) -> None:
+    def __init__(
+        self,
+        inner: Model,
+        *,
+        lane: str = "",
+        clock: StepClock | None = None,
+        steps: StepRunner | None = None,
+    ) -> None:
         self.inner = inner
         self.lane = lane
         self.clock = clock or StepClock()
+        self.steps = steps or StepRunner()
 
     @property
     def model_id(self) -> str:
@@ -114,7 +194,7 @@ class DurableModel:
             return await self._call(request, ran)
 
         name = f"model{self.lane}#{request.round}"
-        data: dict[str, Any] = await DBOS.run_step_async({"name": name}, model_step)
+        data: dict[str, Any] = await self.steps(name, model_step)
         self.clock.now = float(data["at"])
         sink = RETRY_SINK.get()
         if not ran and sink is not None:  # replayed: show the retries the first run made
@@ -156,7 +236,7 @@ def _lane(ctx: ToolContext) -> str:
     return f"/{rest}" if sep else ""
 
 
-def durable_tool(spec: AnyToolSpec) -> AnyToolSpec:
+def durable_tool(spec: AnyToolSpec, steps: StepRunner) -> AnyToolSpec:
     """The same tool, its handler run as a DBOS step recording the ToolResult."""
 
     async def handler(ctx: ToolContext, payload: BaseModel) -> ToolResult:
@@ -165,15 +245,21 @@ def durable_tool(spec: AnyToolSpec) -> AnyToolSpec:
             return {"success": result.success, "message": result.message, "data": result.data}
 
         name = f"tool{_lane(ctx)}:{spec.name}:{ctx.call_id}"
-        data: dict[str, Any] = await DBOS.run_step_async({"name": name}, tool_step)
+        data: dict[str, Any] = await steps(name, tool_step)
         return ToolResult(success=data["success"], message=data["message"], data=data["data"])
 
-    return replace(spec, handler=handler, timeout_s=spec.timeout_s + STEP_TIMEOUT_MARGIN_S)
+    # the spec's schema, computed once, carried over: a registry is wrapped on every run
+    return replace(
+        spec,
+        handler=handler,
+        timeout_s=spec.timeout_s + STEP_TIMEOUT_MARGIN_S,
+        input_schema_override=spec.input_schema,
+    )
 
 
-def durable_registry(registry: ToolRegistry) -> ToolRegistry:
+def durable_registry(registry: ToolRegistry, steps: StepRunner) -> ToolRegistry:
     """A registry whose every handler runs as a DBOS step (names, schemas and hints kept)."""
-    return ToolRegistry(durable_tool(spec) for spec in registry)
+    return ToolRegistry(durable_tool(spec, steps) for spec in registry)
 
 
 def durable_input(
@@ -192,8 +278,11 @@ def durable_input(
         inp.policy.clock = clock
     models = {s.name: s.model for s in kinds}
 
+    steps = inp.model.steps if isinstance(inp.model, DurableModel) else StepRunner()
+
     def subagent_model(kind: str, path: str) -> Model:
-        return DurableModel(models.get(kind) or model_for_subagent, lane=f"/{path}", clock=clock)
+        inner = models.get(kind) or model_for_subagent
+        return DurableModel(inner, lane=f"/{path}", clock=clock, steps=steps)
 
     base = inp.is_parallel_safe
     safe = base

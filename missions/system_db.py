@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
+from missions.dbos_settings import WalConnection
 from missions.errors import DatabaseUrlError
 from toolkits import DATABASE_URL_ENV
 
@@ -87,5 +88,5 @@ def sync_engine(db_url: str) -> sa.Engine:
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     if url.startswith("sqlite"):
-        return sa.create_engine(url, connect_args={"timeout": 30})
+        return sa.create_engine(url, connect_args={"timeout": 30, "factory": WalConnection})
     return sa.create_engine(url, pool_size=2, max_overflow=2, pool_pre_ping=True)
