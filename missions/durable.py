@@ -101,7 +101,7 @@ class DBOSEngine:
     executor: str | None = None
     log_level: str = field(default_factory=lambda: os.environ.get(DBOS_LOG_ENV, "WARNING"))
     """DBOS's own log level ($MANA_DBOS_LOG_LEVEL, default WARNING)."""
-    sync_commit: bool = field(default_factory=sync_commit_from_env)
+    sync_commit: bool | None = field(default_factory=sync_commit_from_env)
     """Every system-database commit waits for the disk ($MANA_DBOS_SYNC_COMMIT; see
     missions.dbos_settings for what the default keeps and what it gives up)."""
     scheduler_poll_s: float = 5.0

@@ -16,7 +16,7 @@ from missions.system_db import sync_engine, system_database_url
 from planner import ToolRegistry
 
 
-def sqlite_pragmas(url: str, *, sync_commit: bool) -> tuple[str, int]:
+def sqlite_pragmas(url: str, *, sync_commit: bool | None) -> tuple[str, int]:
     engine = sa.create_engine(url, **system_db_engine_kwargs(url, sync_commit=sync_commit))
     try:
         with engine.connect() as conn:
@@ -29,22 +29,26 @@ def sqlite_pragmas(url: str, *, sync_commit: bool) -> tuple[str, int]:
 
 def test_sqlite_runs_in_wal_with_normal_sync_unless_sync_commit_is_asked(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'sys.sqlite'}"
-    assert sqlite_pragmas(url, sync_commit=False) == ("wal", 1)  # NORMAL
+    assert sqlite_pragmas(url, sync_commit=None) == ("wal", 1)  # NORMAL
+    assert sqlite_pragmas(url, sync_commit=False) == ("wal", 1)
     assert sqlite_pragmas(url, sync_commit=True) == ("wal", 2)  # FULL
 
 
 def test_no_pre_ping_and_postgres_keeps_the_dbos_connection_name() -> None:
     sqlite = system_db_engine_kwargs("sqlite:///x.sqlite")
-    pg = system_db_engine_kwargs("postgresql://u:p@localhost/db")
+    pg = system_db_engine_kwargs("postgresql://u:p@localhost/db", sync_commit=False)
     assert sqlite["pool_pre_ping"] is False and pg["pool_pre_ping"] is False
     assert pg["connect_args"]["application_name"] == "dbos_transact"
     assert "connect_args" not in system_db_engine_kwargs("postgresql://h/db", sync_commit=True)
+    assert "connect_args" not in system_db_engine_kwargs("postgresql://h/db")
 
 
 @pytest.mark.parametrize(
-    ("value", "expected"), [("1", True), ("true", True), ("0", False), ("", False)]
+    ("value", "expected"), [("1", True), ("true", True), ("0", False), ("off", False), ("", None)]
 )
-def test_sync_commit_env(value: str, expected: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_sync_commit_env(
+    value: str, expected: bool | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv(SYNC_COMMIT_ENV, value)
     assert sync_commit_from_env() is expected
     assert DBOSEngine.with_tools(ToolRegistry([])).sync_commit is expected
@@ -76,9 +80,9 @@ PG_URL = os.environ.get("MANA_TEST_PG_URL")
 
 
 @pytest.mark.skipif(not PG_URL, reason="needs MANA_TEST_PG_URL")
-@pytest.mark.parametrize(("sync_commit", "expected"), [(False, "off"), (True, "on")])
-def test_postgres_commits_asynchronously_unless_sync_commit_is_asked(
-    sync_commit: bool, expected: str
+@pytest.mark.parametrize(("sync_commit", "expected"), [(None, "on"), (False, "off"), (True, "on")])
+def test_postgres_keeps_synchronous_commits_unless_asked_not_to(
+    sync_commit: bool | None, expected: str
 ) -> None:
     assert PG_URL is not None
     url = system_database_url(PG_URL)
