@@ -16,9 +16,9 @@ client keeps its GET stream open, and every POST is answered as an SSE stream).
    server reports the CPU time it spent, so the figures also say what a call costs the server.
 2. Concurrent: 100 clients in `CLIENT_PROCESSES` processes of their own, each with a session
    (legacy) or not, call at once, in rounds that alternate the servers; p99 latency per server.
-   These clients send hand-made JSON-RPC over httpx2 (`LeanClient`): the SDK client costs about
-   as much CPU per call as the server, and 100 of them on the same cores would make the p99
-   measure the clients.
+   These clients send hand-made JSON-RPC over HTTP/1.1 (bench/gateway_clients.py): the SDK
+   client costs about as much CPU per call as the server, and 100 of them on the same cores
+   would make the p99 measure the clients.
 
 Bounded: a fixed number of calls everywhere. `--profile DIR` writes each server process's CPU
 profile (yappi, pstats format) to DIR; `--help` lists the other knobs.
@@ -41,16 +41,16 @@ from statistics import median, quantiles
 from typing import IO, Any
 
 import anyio
+import anyio.abc
 import httpx2
 import mcp.types as types
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.server.context import ServerRequestContext
 from mcp.server.lowlevel.server import Server
-from mcp.server.streamable_http import MCP_SESSION_ID_HEADER
-from mcp_types.version import LATEST_HANDSHAKE_VERSION
 from starlette.types import ASGIApp
 
+from bench.gateway_clients import TOOL
 from gateway import GatewaySettings, GatewayThread, LocalSigner, ServerThread
 from gateway.results import mcp_result, mcp_tool
 from planner.dispatch import execute, validate
@@ -61,9 +61,6 @@ from toolkits import default_registry
 from toolkits.keyvault import LocalKeyVault
 from toolkits.store import open_store
 
-TOOL = "todo.list"
-CLIENT_INFO = {"name": "mana-gateway-bench", "version": "0.1.0"}
-META_PREFIX = "io.modelcontextprotocol/"
 MODES = {"current": "2026-07-28", "legacy": "legacy"}
 BENCH_USER = "bench-user"
 CLIENT_PROCESSES = 2
@@ -240,106 +237,13 @@ async def interleaved_rates(
 # --- the concurrent clients -----------------------------------------------------------------
 
 
-class LeanClient:
-    """tools/call as hand-made JSON-RPC over one HTTP connection, in either protocol: the
-    concurrency phase's client, light enough that the server, not the clients, saturates."""
-
-    def __init__(self, url: str, token: str | None, mode: str) -> None:
-        self.url = url
-        self.legacy = mode == "legacy"
-        self.version = LATEST_HANDSHAKE_VERSION if self.legacy else mode
-        headers = {"accept": "application/json, text/event-stream"}
-        if token:
-            headers["authorization"] = f"Bearer {token}"
-        self.http = httpx2.AsyncClient(headers=headers, timeout=120)
-        self.call_headers = {"mcp-protocol-version": self.version}
-        self.next_id = 0
-
-    async def open(self) -> None:
-        """The legacy handshake (initialize, then initialized) opens a session; else nothing."""
-        if not self.legacy:
-            self.call_headers |= {"mcp-method": "tools/call", "mcp-name": TOOL}
-            return
-        params = {"protocolVersion": self.version, "capabilities": {}, "clientInfo": CLIENT_INFO}
-        opened = await self._post({"id": 0, "method": "initialize", "params": params}, {})
-        self.call_headers[MCP_SESSION_ID_HEADER] = opened.headers[MCP_SESSION_ID_HEADER]
-        await self._post({"method": "notifications/initialized"}, self.call_headers)
-
-    async def call(self) -> float:
-        """One tools/call; its latency in milliseconds."""
-        self.next_id += 1
-        params: dict[str, Any] = {"name": TOOL, "arguments": {}}
-        if not self.legacy:
-            params["_meta"] = {
-                f"{META_PREFIX}protocolVersion": self.version,
-                f"{META_PREFIX}clientInfo": CLIENT_INFO,
-                f"{META_PREFIX}clientCapabilities": {},
-            }
-        start = time.perf_counter()
-        response = await self._post(
-            {"id": self.next_id, "method": "tools/call", "params": params}, self.call_headers
-        )
-        elapsed = (time.perf_counter() - start) * 1000
-        text = response.text
-        if self.legacy:  # one SSE event: the `data:` line holds the JSON-RPC answer
-            text = next(line[5:] for line in text.splitlines() if line.startswith("data:"))
-        answer = json.loads(text)
-        if "result" not in answer or answer["result"].get("isError"):
-            raise SystemExit(f"benchmark call failed: {text[:300]}")
-        return elapsed
-
-    async def _post(self, message: dict[str, Any], headers: dict[str, str]) -> httpx2.Response:
-        response = await self.http.post(
-            self.url, json={"jsonrpc": "2.0", **message}, headers=headers
-        )
-        response.raise_for_status()
-        return response
-
-    async def aclose(self) -> None:
-        """Close the connection."""
-        await self.http.aclose()
-
-
-async def clients_child(
-    urls: dict[str, str], token: str, mode: str, clients: int, calls: int
-) -> None:
-    """A client process: opens `clients` clients to each server and says `ready`; then for each
-    line naming a server, has its clients call `calls` times at once and prints the latencies
-    (ms) as one JSON line. EOF ends it."""
-    opened = {
-        target: [
-            LeanClient(url, token if target == "gateway" else None, mode) for _ in range(clients)
-        ]
-        for target, url in urls.items()
-    }
-    try:
-        for client in (c for group in opened.values() for c in group):
-            await client.open()
-            await client.call()
-        print("ready", flush=True)
-        while target := (await anyio.to_thread.run_sync(sys.stdin.readline)).strip():
-            latencies: list[float] = []
-            async with anyio.create_task_group() as tg:
-                for client in opened[target]:
-                    tg.start_soon(_timed_calls, client, calls, latencies)
-            print(json.dumps(latencies), flush=True)
-    finally:
-        for client in (c for group in opened.values() for c in group):
-            await client.aclose()
-
-
-async def _timed_calls(client: LeanClient, calls: int, latencies: list[float]) -> None:
-    for _ in range(calls):
-        latencies.append(await client.call())
-
-
 def concurrent_p99_ms(
     urls: dict[str, str], token: str, mode: str, clients: int, calls: int, rounds: int
 ) -> dict[str, float]:
     """p99 latency of tools/call per server with `clients` clients (spread over
     CLIENT_PROCESSES processes of their own) calling at once; rounds alternate the servers."""
     per_process = clients // CLIENT_PROCESSES
-    command = [sys.executable, "-m", "bench.gateway_bench", "--child-clients", mode, token]
+    command = [sys.executable, "-m", "bench.gateway_clients", mode, token]
     command += [urls["gateway"], urls["bare"], str(per_process), str(calls)]
     procs = [
         subprocess.Popen(
@@ -419,7 +323,7 @@ def gateway_figures(
 
 
 def main() -> None:
-    """The benchmark, or one of its child processes (`--serve`, `--clients`)."""
+    """The benchmark, or its server process (`--child-serve`)."""
     parser = argparse.ArgumentParser(prog="python -m bench.gateway_bench")
     parser.add_argument("--profile", type=Path, help="write the servers' CPU profiles here")
     parser.add_argument("--batches", type=int, default=7, help="batch pairs per protocol")
@@ -427,15 +331,9 @@ def main() -> None:
     parser.add_argument("--mode", choices=[*MODES, "both"], default="both", help="protocols")
     parser.add_argument("--sequential-only", action="store_true", help="skip the 100 clients")
     parser.add_argument("--child-serve", nargs=2, metavar=("KIND", "VAR"), help=argparse.SUPPRESS)
-    parser.add_argument("--child-clients", nargs=6, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child_serve is not None:
         serve_child(args.child_serve[0], Path(args.child_serve[1]), args.profile)
-    elif args.child_clients is not None:
-        mode, token, gw_url, bare_url, n, calls = args.child_clients
-        configure_logging("info", json_lines=True, stream=io.StringIO())
-        urls = {"gateway": gw_url, "bare": bare_url}
-        anyio.run(clients_child, urls, token, mode, int(n), int(calls))
     else:
         if args.profile is not None:
             args.profile.mkdir(parents=True, exist_ok=True)
