@@ -15,7 +15,8 @@ client keeps its GET stream open, and every POST is answered as an SSE stream).
    gateway's calls/s over the bare server's, the figure is the median over the batches. Each
    server reports the CPU time it spent, so the figures also say what a call costs the server.
 2. Concurrent: 100 clients in `CLIENT_PROCESSES` processes of their own, each with a session
-   (legacy) or not, call at once, in rounds that alternate the servers; p99 latency per server.
+   (legacy) or not, call at once (5 calls each a round), in rounds that alternate the servers;
+   per server the median of the rounds' p99 latencies, and the median of the per-round ratios.
    These clients send hand-made JSON-RPC over HTTP/1.1 (bench/gateway_clients.py): the SDK
    client costs about as much CPU per call as the server, and 100 of them on the same cores
    would make the p99 measure the clients.
@@ -64,6 +65,7 @@ from toolkits.store import open_store
 MODES = {"current": "2026-07-28", "legacy": "legacy"}
 BENCH_USER = "bench-user"
 CLIENT_PROCESSES = 2
+CONCURRENT_ROUNDS = 4
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -241,7 +243,8 @@ def concurrent_p99_ms(
     urls: dict[str, str], token: str, mode: str, clients: int, calls: int, rounds: int
 ) -> dict[str, float]:
     """p99 latency of tools/call per server with `clients` clients (spread over
-    CLIENT_PROCESSES processes of their own) calling at once; rounds alternate the servers."""
+    CLIENT_PROCESSES processes of their own) calling at once, in rounds that alternate the
+    servers: the median over the rounds of each server's p99, and of the per-round ratios."""
     per_process = clients // CLIENT_PROCESSES
     command = [sys.executable, "-m", "bench.gateway_clients", mode, token]
     command += [urls["gateway"], urls["bare"], str(per_process), str(calls)]
@@ -251,7 +254,7 @@ def concurrent_p99_ms(
         )
         for _ in range(CLIENT_PROCESSES)
     ]
-    latencies: dict[str, list[float]] = {target: [] for target in urls}
+    p99s: dict[str, list[float]] = {target: [] for target in urls}
     try:
         for proc in procs:
             if _read_line(proc).strip() != "ready":
@@ -260,14 +263,19 @@ def concurrent_p99_ms(
             for target in ("gateway", "bare") if i % 2 == 0 else ("bare", "gateway"):
                 for proc in procs:
                     _say(proc.stdin, target)
-                for proc in procs:
-                    latencies[target] += json.loads(_read_line(proc))
+                latencies = [ms for proc in procs for ms in json.loads(_read_line(proc))]
+                p99s[target].append(quantiles(latencies, n=100, method="inclusive")[98])
     finally:
         for proc in procs:
             assert proc.stdin is not None
             proc.stdin.close()
             proc.wait(timeout=120)
-    return {t: quantiles(ms, n=100, method="inclusive")[98] for t, ms in latencies.items()}
+    pairs = zip(p99s["gateway"], p99s["bare"], strict=True)
+    return {
+        "gateway": median(p99s["gateway"]),
+        "bare": median(p99s["bare"]),
+        "ratio": median(g / b for g, b in pairs),
+    }
 
 
 def _read_line(proc: subprocess.Popen[str]) -> str:
@@ -279,7 +287,7 @@ def _read_line(proc: subprocess.Popen[str]) -> str:
 
 
 def gateway_figures(
-    batches: int = 7,
+    batches: int = 11,
     calls: int = 40,
     clients: int = 100,
     concurrent_calls: int = 5,
@@ -312,10 +320,12 @@ def gateway_figures(
             urls = {"gateway": gw.url, "bare": bare.url}
             for label in modes if concurrent else ():
                 suffix = "" if label == "current" else f"_{label}"
-                p99 = concurrent_p99_ms(urls, token, MODES[label], clients, concurrent_calls, 2)
+                p99 = concurrent_p99_ms(
+                    urls, token, MODES[label], clients, concurrent_calls, CONCURRENT_ROUNDS
+                )
                 figures[f"gateway_p99_ms_100_clients{suffix}"] = p99["gateway"]
                 figures[f"bare_p99_ms_100_clients{suffix}"] = p99["bare"]
-                figures[f"gateway_p99_over_bare_100_clients{suffix}"] = p99["gateway"] / p99["bare"]
+                figures[f"gateway_p99_over_bare_100_clients{suffix}"] = p99["ratio"]
         finally:
             gw.close()
             bare.close()
@@ -326,7 +336,7 @@ def main() -> None:
     """The benchmark, or its server process (`--child-serve`)."""
     parser = argparse.ArgumentParser(prog="python -m bench.gateway_bench")
     parser.add_argument("--profile", type=Path, help="write the servers' CPU profiles here")
-    parser.add_argument("--batches", type=int, default=7, help="batch pairs per protocol")
+    parser.add_argument("--batches", type=int, default=11, help="batch pairs per protocol")
     parser.add_argument("--calls", type=int, default=40, help="sequential calls per batch")
     parser.add_argument("--mode", choices=[*MODES, "both"], default="both", help="protocols")
     parser.add_argument("--sequential-only", action="store_true", help="skip the 100 clients")
