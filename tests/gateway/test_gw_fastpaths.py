@@ -19,7 +19,7 @@ from gateway import GatewayThread
 from gateway.access import BearerBackend
 from gateway.metrics import Histogram
 from gateway.settings import DEFAULT_MAX_REQUEST_BYTES
-from tests.gateway.gw_helpers import KeyRing
+from tests.gateway.gw_helpers import KeyRing, raw_post_head
 
 
 @pytest.mark.property
@@ -96,14 +96,9 @@ async def test_a_chunked_body_under_a_small_content_length_is_still_counted(
     refused = enforce_gw.gateway.metrics.oversized_requests.value()
     url = urlsplit(enforce_gw.mcp_url)
     reader, writer = await asyncio.open_connection(url.hostname, url.port)
-    head = (
-        f"POST {url.path} HTTP/1.1\r\nhost: {url.netloc}\r\n"
-        f"authorization: Bearer {key_ring.token(user)}\r\n"
-        "content-type: application/json\r\naccept: application/json, text/event-stream\r\n"
-        "content-length: 10\r\ntransfer-encoding: chunked\r\n\r\n"
-    )
+    framing = "content-length: 10\r\ntransfer-encoding: chunked\r\n"
     chunk = b" " * (1024 * 1024)
-    writer.write(head.encode())
+    writer.write(raw_post_head(enforce_gw.mcp_url, key_ring.token(user), framing))
     try:
         for _ in range(DEFAULT_MAX_REQUEST_BYTES // len(chunk) + 1):
             writer.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
