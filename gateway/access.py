@@ -6,8 +6,8 @@
 
 from __future__ import annotations
 
+import os
 import time
-import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
@@ -41,8 +41,8 @@ class Caller:
     session_id: str | None
 
     def context(self, request_id: object) -> ToolContext:
-        """The ToolContext of one call: run id is the session (or a fresh request id)."""
-        run_id = self.session_id or f"req-{uuid.uuid4().hex[:16]}"
+        """The ToolContext of one call: run id is the session (or a fresh random request id)."""
+        run_id = self.session_id or f"req-{os.urandom(8).hex()}"
         return ToolContext(
             user_id=self.user_id,
             space_id=self.space_id,

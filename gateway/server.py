@@ -143,9 +143,7 @@ class Gateway:
             return mcp_result(error_result(f"Unknown tool: {params.name}"))
         start = time.perf_counter()
         tool_ctx = caller.context(ctx.request_id)
-        call = ToolCall.model_construct(
-            id=tool_ctx.call_id, name=params.name, arguments=params.arguments or {}
-        )
+        call = ToolCall(id=tool_ctx.call_id, name=params.name, arguments=params.arguments or {})
         setup = RoundDispatch(self.tools, tool_ctx, self.gate)
         executed = await dispatch_call(setup, call)
         self.metrics.tool_latency.observe(time.perf_counter() - start, params.name)
