@@ -74,6 +74,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "gateway_vs_bare_ratio_legacy": ("MCP gateway calls/s vs a bare SDK server (legacy)", "×"),
     "gateway_p99_ms_100_clients": ("MCP gateway tools/call p99, 100 concurrent clients", "ms"),
     "bare_p99_ms_100_clients": ("bare SDK server tools/call p99, 100 concurrent clients", "ms"),
+    "gateway_p99_ms_100_clients_legacy": ("MCP gateway p99, 100 clients (legacy)", "ms"),
+    "bare_p99_ms_100_clients_legacy": ("bare SDK server p99, 100 clients (legacy)", "ms"),
 }
 
 

@@ -6,14 +6,16 @@
 
 from __future__ import annotations
 
+import os
 import time
-import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import structlog
-from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
+from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser, BearerAuthBackend
+from starlette.authentication import AuthCredentials
 from starlette.datastructures import Headers
+from starlette.requests import HTTPConnection
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -25,6 +27,8 @@ log = structlog.get_logger("gateway")
 
 MEMBERSHIP_TTL_S = 5.0
 MAX_TRACKED = 10_000
+SPACE_SCOPE_KEY = "mana.space"
+"""Where `SpaceGuard` leaves the space it admitted in the ASGI scope, for the MCP handlers."""
 
 
 @dataclass(frozen=True)
@@ -36,8 +40,8 @@ class Caller:
     session_id: str | None
 
     def context(self, request_id: object) -> ToolContext:
-        """The ToolContext of one call: run id is the session (or a fresh request id)."""
-        run_id = self.session_id or f"req-{uuid.uuid4().hex[:16]}"
+        """The ToolContext of one call: run id is the session (or a fresh random request id)."""
+        run_id = self.session_id or f"req-{os.urandom(8).hex()}"
         return ToolContext(
             user_id=self.user_id,
             space_id=self.space_id,
@@ -91,12 +95,35 @@ def requested_space(user_id: str, headers: Headers | Mapping[str, str]) -> str:
     return resolve_space_id(user_id, named)
 
 
+def admitted_space(user_id: str, scope: Scope, headers: Headers | Mapping[str, str]) -> str:
+    """The space `SpaceGuard` admitted this request to (resolved once), else the named one."""
+    space = scope.get(SPACE_SCOPE_KEY)
+    return space if isinstance(space, str) else requested_space(user_id, headers)
+
+
 def authenticated_subject(scope: Scope) -> str | None:
     """The token subject of an authenticated request, else None."""
     user = scope.get("user")
     if isinstance(user, AuthenticatedUser) and user.access_token.subject:
         return user.access_token.subject
     return None
+
+
+class BearerBackend(BearerAuthBackend):
+    """The SDK's bearer backend, reading the `authorization` header directly: the SDK's scans
+    and decodes every header name of every request to find it (ASGI names are lower case)."""
+
+    async def authenticate(
+        self, conn: HTTPConnection
+    ) -> tuple[AuthCredentials, AuthenticatedUser] | None:
+        """The caller of a request with a valid, unexpired bearer token, else None."""
+        header = conn.headers.get("authorization")
+        if not header or header[:7].lower() != "bearer ":
+            return None
+        access = await self.token_verifier.verify_token(header[7:])
+        if access is None or (access.expires_at and access.expires_at < int(time.time())):
+            return None
+        return AuthCredentials(access.scopes), AuthenticatedUser(access)
 
 
 class SpaceGuard:
@@ -111,6 +138,7 @@ class SpaceGuard:
         subject = authenticated_subject(scope)
         if scope["type"] == "http" and subject is not None:
             space = requested_space(subject, Headers(scope=scope))
+            scope[SPACE_SCOPE_KEY] = space
             if not await self.access.allows(subject, space):
                 self.metrics.space_denials.inc()
                 log.info("gateway.space_denied", user=subject, space=space)
@@ -133,8 +161,10 @@ class BodyTooLarge(Exception):
 class BodyLimit:
     """ASGI guard: 413 for a request body over `max_bytes` (declared or streamed).
 
-    A declared Content-Length over the limit is refused before the body is read; a chunked
-    body is counted as it arrives and refused as soon as it passes the limit.
+    A declared Content-Length over the limit is refused before the body is read; a body the
+    server frames by a declared length within the limit passes untouched; a chunked body (with
+    or without a Content-Length, which Transfer-Encoding overrides) is counted as it arrives and
+    refused as soon as it passes the limit.
     """
 
     def __init__(self, app: ASGIApp, max_bytes: int, metrics: GatewayMetrics) -> None:
@@ -146,10 +176,15 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        declared = Headers(scope=scope).get("content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await self._refuse(scope, receive, send)
-            return
+        headers = Headers(scope=scope)
+        declared = headers.get("content-length")
+        if declared is not None and declared.isdigit():
+            if int(declared) > self.max_bytes:
+                await self._refuse(scope, receive, send)
+                return
+            if "transfer-encoding" not in headers:  # framed by that length: nothing to count
+                await self.app(scope, receive, send)
+                return
         seen = 0
         started = False
 

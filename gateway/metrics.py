@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import threading
+from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -80,6 +81,7 @@ class Counter:
 @dataclass
 class _Series:
     buckets: list[int]
+    """Observations per bucket (not cumulative: render adds them up)."""
     total: float = 0.0
     count: int = 0
 
@@ -99,13 +101,13 @@ class Histogram:
         """Record one observation."""
         if len(labels) != len(self.label_names):
             raise MetricLabelsError(self.name, self.label_names, labels)
+        slot = bisect_left(self.buckets, value)  # the first bucket whose bound is >= value
         with self._lock:
             series = self._series.get(labels)
             if series is None:
                 series = self._series[labels] = _Series([0] * len(self.buckets))
-            for i, bound in enumerate(self.buckets):
-                if value <= bound:
-                    series.buckets[i] += 1
+            if slot < len(series.buckets):
+                series.buckets[slot] += 1
             series.total += value
             series.count += 1
 
@@ -123,7 +125,9 @@ class Histogram:
             )
         names = self.label_names
         for labels, series in items:
-            for bound, hits in zip(self.buckets, series.buckets, strict=True):
+            hits = 0
+            for bound, in_bucket in zip(self.buckets, series.buckets, strict=True):
+                hits += in_bucket
                 le = f'le="{_number(bound)}"'
                 lines.append(f"{self.name}_bucket{_labels(names, labels, le)} {hits}")
             inf = _labels(names, labels, 'le="+Inf"')

@@ -3,8 +3,9 @@
 Built from the SDK's parts: the low-level `Server` (list/call handlers that read the caller
 from the authenticated HTTP request), its `StreamableHTTPSessionManager` (2026-07-28
 single-exchange requests and legacy `Mcp-Session-Id` sessions side by side; a session only
-answers the credential that opened it), `BearerAuthBackend` + `RequireAuthMiddleware` (401 with
-`WWW-Authenticate` and the protected-resource metadata URL) and the RFC 9728 metadata route.
+answers the credential that opened it), `BearerAuthBackend` (ours reads its one header
+directly) + `RequireAuthMiddleware` (401 with `WWW-Authenticate` and the protected-resource
+metadata URL) and the RFC 9728 metadata route.
 Around the MCP endpoint sit two guards of ours (gateway/access.py): a body-size limit (413)
 and `x-mana-space`, which must name a space the user belongs to (403 otherwise).
 
@@ -26,7 +27,7 @@ import anyio
 import mcp.types as types
 import structlog
 from mcp.server.auth.middleware.auth_context import AuthContextMiddleware
-from mcp.server.auth.middleware.bearer_auth import BearerAuthBackend, RequireAuthMiddleware
+from mcp.server.auth.middleware.bearer_auth import RequireAuthMiddleware
 from mcp.server.auth.routes import build_resource_metadata_url, create_protected_resource_routes
 from mcp.server.context import ServerRequestContext
 from mcp.server.lowlevel.server import Server
@@ -44,12 +45,13 @@ from starlette.routing import Route
 
 from gateway.access import (
     MAX_TRACKED,
+    BearerBackend,
     BodyLimit,
     Caller,
     SpaceAccess,
     SpaceGuard,
+    admitted_space,
     authenticated_subject,
-    requested_space,
 )
 from gateway.auth import JwksCache, JwtRules, JwtVerifier, KeySource, LocalSigner, StaticKeys
 from gateway.metrics import GatewayMetrics
@@ -140,9 +142,7 @@ class Gateway:
             return mcp_result(error_result(f"Unknown tool: {params.name}"))
         start = time.perf_counter()
         tool_ctx = caller.context(ctx.request_id)
-        call = ToolCall.model_construct(
-            id=tool_ctx.call_id, name=params.name, arguments=params.arguments or {}
-        )
+        call = ToolCall(id=tool_ctx.call_id, name=params.name, arguments=params.arguments or {})
         setup = RoundDispatch(self.tools, tool_ctx, self.gate)
         executed = await dispatch_call(setup, call)
         self.metrics.tool_latency.observe(time.perf_counter() - start, params.name)
@@ -179,7 +179,7 @@ class Gateway:
             if owner != subject:
                 log.warning("gateway.session_hijack", session=session_id[:16], user=subject)
                 raise MCPError(INVALID_REQUEST, "session not found")
-        return Caller(subject, requested_space(subject, request.headers), session_id)
+        return Caller(subject, admitted_space(subject, request.scope, request.headers), session_id)
 
     # --- HTTP ---------------------------------------------------------------------------
 
@@ -221,7 +221,7 @@ class Gateway:
         return Starlette(
             routes=routes,
             middleware=[
-                Middleware(AuthenticationMiddleware, backend=BearerAuthBackend(self.verifier)),
+                Middleware(AuthenticationMiddleware, backend=BearerBackend(self.verifier)),
                 Middleware(AuthContextMiddleware),
             ],
             lifespan=lifespan,

@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx2
 import jwt
@@ -161,6 +162,17 @@ def rpc(method: str, params: Mapping[str, Any] | None = None, rid: int = 1) -> d
 
 
 MCP_HEADERS = {"accept": "application/json, text/event-stream", "content-type": "application/json"}
+
+
+def raw_post_head(mcp_url: str, token: str, framing: str) -> bytes:
+    """The head of a POST to the MCP endpoint written by hand, with `framing` headers
+    (e.g. a content-length) as given, for bodies no client library would send."""
+    url = urlsplit(mcp_url)
+    head = (
+        f"POST {url.path} HTTP/1.1\r\nhost: {url.netloc}\r\nauthorization: Bearer {token}\r\n"
+        "content-type: application/json\r\naccept: application/json, text/event-stream\r\n"
+    )
+    return f"{head}{framing}\r\n".encode()
 
 
 def initialize_body() -> dict[str, Any]:

@@ -19,7 +19,15 @@ from gateway.errors import GatewayError, JwksDocumentError, ServerStartError
 from gateway.server import open_gateway
 from gateway.settings import DEFAULT_MAX_REQUEST_BYTES
 from planner.policy import PolicyMode
-from tests.gateway.gw_helpers import AUDIENCE, ISSUER, MCP_HEADERS, KeyRing, connect, text_of
+from tests.gateway.gw_helpers import (
+    AUDIENCE,
+    ISSUER,
+    MCP_HEADERS,
+    KeyRing,
+    connect,
+    raw_post_head,
+    text_of,
+)
 from toolkits.store import open_store
 
 
@@ -41,13 +49,8 @@ async def test_a_declared_oversized_body_is_413_before_it_is_read(
     """Only the headers are sent: the answer comes without the body ever arriving."""
     url = urlsplit(enforce_gw.mcp_url)
     reader, writer = await asyncio.open_connection(url.hostname, url.port)
-    head = (
-        f"POST {url.path} HTTP/1.1\r\nhost: {url.netloc}\r\n"
-        f"authorization: Bearer {key_ring.token(user)}\r\n"
-        "content-type: application/json\r\naccept: application/json, text/event-stream\r\n"
-        f"content-length: {DEFAULT_MAX_REQUEST_BYTES + 1}\r\n\r\n"
-    )
-    writer.write(head.encode())
+    framing = f"content-length: {DEFAULT_MAX_REQUEST_BYTES + 1}\r\n"
+    writer.write(raw_post_head(enforce_gw.mcp_url, key_ring.token(user), framing))
     await writer.drain()
     status = await asyncio.wait_for(reader.readline(), timeout=10)
     writer.close()
