@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from bench.regress import TOLERANCE, check_files, compare, direction
+from bench.regress import TOLERANCE, check_files, compare, direction, report
 
 
 def test_directions_follow_the_figure_names() -> None:
@@ -22,19 +22,23 @@ def test_directions_follow_the_figure_names() -> None:
     assert direction("replay_rounds") is None
 
 
-def test_a_figure_more_than_a_quarter_worse_regresses_either_way() -> None:
-    old = {"overhead_us_per_round_1call": 100.0, "gateway_calls_per_s_current": 100.0}
+def test_a_ratio_more_than_a_quarter_worse_regresses_either_way() -> None:
+    old = {"ten_50ms_ratio": 1.0, "gateway_vs_bare_ratio_current": 1.0}
     just_inside = 1.0 + TOLERANCE - 0.01
     ok = compare(
         old,
-        {
-            "overhead_us_per_round_1call": 100 * just_inside,
-            "gateway_calls_per_s_current": 100 / just_inside,
-        },
+        {"ten_50ms_ratio": just_inside, "gateway_vs_bare_ratio_current": 1 / just_inside},
     )
     assert [r.regressed for r in ok] == [False, False]
-    bad = compare(old, {"overhead_us_per_round_1call": 130.0, "gateway_calls_per_s_current": 79.0})
+    bad = compare(old, {"ten_50ms_ratio": 1.3, "gateway_vs_bare_ratio_current": 0.79})
     assert [r.regressed for r in bad] == [True, True]
+
+
+def test_an_absolute_figure_more_than_a_quarter_worse_is_shown_but_does_not_fail() -> None:
+    old = {"overhead_us_per_round_1call": 100.0, "gateway_calls_per_s_current": 100.0}
+    rows = compare(old, {"overhead_us_per_round_1call": 130.0, "gateway_calls_per_s_current": 79.0})
+    assert [(r.worse, r.regressed) for r in rows] == [(True, False), (True, False)]
+    assert "worse (absolute)" in report(rows)
     better = compare(
         old, {"overhead_us_per_round_1call": 50.0, "gateway_calls_per_s_current": 300.0}
     )
@@ -48,8 +52,8 @@ def test_figures_missing_from_either_run_or_not_numbers_are_skipped() -> None:
 
 def test_check_files_exit_code(tmp_path: Path, capsys: object) -> None:
     old, new = tmp_path / "old.json", tmp_path / "new.json"
-    old.write_text(json.dumps({"replay_total_s": 0.4}))
-    new.write_text(json.dumps({"replay_total_s": 0.45}))
+    old.write_text(json.dumps({"replay_total_s": 0.4, "transcript_share_1call": 0.3}))
+    new.write_text(json.dumps({"replay_total_s": 0.6, "transcript_share_1call": 0.35}))
     assert check_files(old, new) == 0
-    new.write_text(json.dumps({"replay_total_s": 0.6}))
+    new.write_text(json.dumps({"replay_total_s": 0.4, "transcript_share_1call": 0.4}))
     assert check_files(old, new) == 1
