@@ -22,6 +22,7 @@ from pydantic import BaseModel
 from missions.config import MissionConfig
 from missions.durable import DBOSEngine
 from missions.errors import MissionConfigError, ScheduleIntervalError, UnknownScheduleError
+from missions.heartbeat import BeatStore
 from missions.schedule import (
     ScheduleEntry,
     every_to_cron,
@@ -222,12 +223,24 @@ def test_two_workers_on_postgres_run_every_slot_exactly_once(tmp_path: Path) -> 
                 w.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 w.kill()
-        # leave no schedule behind in the shared database for later runs' workers
+        # leave no schedule, no interrupted run and no worker row behind in the shared
+        # database: a later test's worker would take the stopped workers over
         client = DBOSClient(system_database_url=db, application_name=APP_NAME)
         try:
             client.delete_schedule(mission_id)
+            pending = client.list_workflows(
+                workflow_id_prefix=f"sched-{mission_id}-", status=["PENDING", "ENQUEUED"]
+            )
+            if pending:
+                client.cancel_workflows([w.workflow_id for w in pending])
         finally:
             client.destroy()
+        beats = BeatStore(db)
+        try:
+            for n in (1, 2):
+                beats.retire(f"{mission_id}-worker-{n}")
+        finally:
+            beats.close()
     errors = "\n".join((tmp_path / f"worker-{n}.err").read_text()[-2000:] for n in (1, 2))
     assert done and all(w.returncode is not None for w in workers), errors
 
