@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -28,6 +28,7 @@ from planner.transcript import (
     ToolResultEvent,
     Transcript,
     event_class,
+    hold_and_flush,
 )
 
 PARALLEL_TOOL_BATCH_SIZE = 10
@@ -68,6 +69,15 @@ class RoundDispatch:
     transcript: Transcript | None = None
     run_id: str = ""
     path: str = ""
+    hold: Callable[[AnyEvent], None] = field(init=False, repr=False, compare=False)
+    """The transcript's `hold`, or its `record` when it does not batch (see hold_and_flush)."""
+    flush: Callable[[], None] = field(init=False, repr=False, compare=False)
+    """Write what `hold` kept (a no-op for a transcript that does not batch)."""
+
+    def __post_init__(self) -> None:
+        hold, flush = hold_and_flush(self.transcript)
+        object.__setattr__(self, "hold", hold)
+        object.__setattr__(self, "flush", flush)
 
 
 def error_result(message: str) -> ToolResult:
@@ -145,7 +155,7 @@ async def _in_window(
         for i, call in queue:
             done[i] = await _dispatch(setup, call, round_no, checked=True)
         if widened:
-            loop.call_soon(_flush, setup)
+            loop.call_soon(setup.flush)
 
     async with asyncio.TaskGroup() as tg:
 
@@ -195,7 +205,7 @@ async def dispatch_call(setup: RoundDispatch, call: ToolCall, round_no: int = 0)
     """One call through the whole pipeline; any failure is an error result, never a raise.
     Its events are written (none held) when it returns."""
     executed = await _dispatch(setup, call, round_no)
-    _flush(setup)
+    setup.flush()
     return executed
 
 
@@ -248,7 +258,7 @@ async def _run(
         if not decision.allow:
             return error_result(decision.denial_message(spec.name)), decision
     ctx = for_call(setup.context, call.id, setup.path)
-    _flush(setup)  # the call's lines are on disk before its handler can act
+    setup.flush()  # the call's lines are on disk before its handler can act
     return await execute(spec, ctx, prepared.payload), decision
 
 
@@ -370,14 +380,5 @@ _TOOL_RESULT = event_class(ToolResultEvent)
 def _record(setup: RoundDispatch, kind: type[AnyEvent], /, **fields: Any) -> None:
     """Hold one event of this run for the next flush (a transcript that does not batch
     writes it now); built only when a transcript is attached."""
-    transcript = setup.transcript
-    if transcript is not None:
-        event = kind(run_id=setup.run_id, path=setup.path, **fields)
-        (getattr(transcript, "hold", None) or transcript.record)(event)
-
-
-def _flush(setup: RoundDispatch) -> None:
-    """Write what this run's transcript holds (a transcript that does not batch holds none)."""
-    flush = getattr(setup.transcript, "flush", None)
-    if flush is not None:
-        flush()
+    if setup.transcript is not None:
+        setup.hold(kind(run_id=setup.run_id, path=setup.path, **fields))
