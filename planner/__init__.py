@@ -118,7 +118,9 @@ if TYPE_CHECKING:
         result_of,
         stdio_tool_registry,
     )
-    from planner.models import AnthropicModel, OpenAIChatModel, OpenAIResponsesModel
+    from planner.models.anthropic import AnthropicModel
+    from planner.models.openai_chat import OpenAIChatModel
+    from planner.models.openai_responses import OpenAIResponsesModel
     from planner.stream import (
         EventFeed,
         RoundEnd,
@@ -143,7 +145,9 @@ __getattr__ = lazy_exports(
             "result_of",
             "stdio_tool_registry",
         ),
-        "planner.models": ("AnthropicModel", "OpenAIChatModel", "OpenAIResponsesModel"),
+        "planner.models.anthropic": ("AnthropicModel",),
+        "planner.models.openai_chat": ("OpenAIChatModel",),
+        "planner.models.openai_responses": ("OpenAIResponsesModel",),
         "planner.stream": (
             "EventFeed",
             "RoundEnd",

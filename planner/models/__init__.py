@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from planner.exports import lazy_exports
 from planner.models.base import Model
 from planner.models.options import ModelOptions
 from planner.models.replay import ReplayModel
@@ -16,13 +16,15 @@ if TYPE_CHECKING:
     from planner.models.openai_responses import OpenAIResponsesModel
     from planner.models.spec import from_spec, resolve_spec
 
-_LAZY = {
-    "AnthropicModel": "planner.models.anthropic",
-    "OpenAIChatModel": "planner.models.openai_chat",
-    "OpenAIResponsesModel": "planner.models.openai_responses",
-    "from_spec": "planner.models.spec",
-    "resolve_spec": "planner.models.spec",
-}
+__getattr__ = lazy_exports(
+    __name__,
+    {
+        "planner.models.anthropic": ("AnthropicModel",),
+        "planner.models.openai_chat": ("OpenAIChatModel",),
+        "planner.models.openai_responses": ("OpenAIResponsesModel",),
+        "planner.models.spec": ("from_spec", "resolve_spec"),
+    },
+)
 
 __all__ = [
     "AnthropicModel",
@@ -35,11 +37,3 @@ __all__ = [
     "from_spec",
     "resolve_spec",
 ]
-
-
-def __getattr__(name: str) -> Any:
-    """Import the SDK adapters only when asked for: `import planner` stays fast."""
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'planner.models' has no attribute {name!r}")
-    return getattr(importlib.import_module(module), name)
