@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 import structlog
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel
 
@@ -48,6 +48,9 @@ def reprs(secret: str) -> list[str]:
 @settings(max_examples=25, deadline=None)
 @given(secret=secrets)
 def test_reprs_show_sizes_not_content(secret: str) -> None:
+    # a secret that is part of the reprs' own text (`ModelRequest`, say) would be found there
+    # whatever the content: the same reprs of a placeholder of its size tell
+    assume(not [text for text in reprs("-" * len(secret)) if secret in text])
     shown = reprs(secret)
     assert not [text for text in shown if secret in text]
     assert "todo.create" in shown[0] and "chars>" in shown[2]
