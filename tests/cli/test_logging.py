@@ -65,6 +65,18 @@ def test_reprs_show_content_once_the_application_opts_in() -> None:
     assert not content_allowed()
 
 
+@pytest.fixture
+def uvicorn_level_unset() -> Iterator[None]:
+    """uvicorn's own level as a fresh process has it (a fake LLM server started earlier in
+    the session sets it to critical)."""
+    uvicorn_error = logging.getLogger("uvicorn.error")
+    saved = uvicorn_error.level
+    uvicorn_error.setLevel(logging.NOTSET)
+    yield
+    uvicorn_error.setLevel(saved)
+
+
+@pytest.mark.usefixtures("uvicorn_level_unset")
 def test_third_party_and_own_lines_are_json_and_content_keys_redacted() -> None:
     out = io.StringIO()
     configure_logging("info", json_lines=True, stream=out)
