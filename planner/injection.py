@@ -13,6 +13,9 @@ quadratically on repeated `{{`, and `you are now .{0,40}` cost ~40 steps per rep
   linear on them (each `\\s*` run follows one `<` or fence, and runs never overlap); they run
   only when the folded text holds `system` at all.
 
+- Before any of that, one cheap test on the input's JSON: does it hold a hint every marker
+  contains (`previous`, `you are now`, `system`, `{{`)? Most arguments do not.
+
 The position of each marker's leftmost match names the text it is in; as in the seed, the
 report is the first marker (in order) of the last text that holds any.
 """
@@ -58,8 +61,27 @@ def _folded(pattern: str) -> Any:
     return re2.compile(pattern)
 
 
-_HINTS = _folded(r"previous|you are now|system|\{\{")
+def _folded_literals(literals: Sequence[str]) -> re.Pattern[bytes]:
+    """A bytes regex for any of `literals` in folded UTF-8, each letter with its non-ASCII
+    equals: an alternation of short literals, so linear in `re` too."""
+
+    def letter(ch: str) -> bytes:
+        options = [ch, *FOLD_EXTRAS.get(ch, "")]
+        if len(options) == 1:
+            return re.escape(ch.encode())
+        return b"(?:" + b"|".join(re.escape(o.encode()) for o in options) + b")"
+
+    return re.compile(b"|".join(b"".join(letter(ch) for ch in lit) for lit in literals))
+
+
+HINTS = ("previous", "you are now", "system", "{{")
 """Every marker's match contains one of these: the cheap test on the input's JSON."""
+_HINTS = _folded("|".join(re2.escape(hint) for hint in HINTS))
+_SHORT_HINTS = _folded_literals(HINTS)
+SHORT_INPUT = 4096
+"""Below this many bytes of JSON the hints run in `re`: a fifth of RE2's call overhead, which
+is most of the cost on the short arguments most calls have; above it RE2's automaton is
+faster."""
 _RE2_MARKERS = {
     0: "ignore (?:all |the )?previous (?:instructions|messages)",
     1: "you are now .{0,40}(?:assistant|gpt|claude|gemini)",
@@ -178,7 +200,8 @@ def find_injection(raw_input: Any) -> str | None:
         if nested_deeper_than(raw_input, MAX_SCANNED_DEPTH):
             return TOO_DEEP
         return find_marker(long_strings(raw_input, acyclic=_is_acyclic(raw_input)))
-    if _HINTS.search(data.lower()) is None:
+    hints = _SHORT_HINTS if len(data) < SHORT_INPUT else _HINTS
+    if hints.search(data.lower()) is None:
         return None
     return find_marker(long_strings(raw_input, acyclic=True))
 
