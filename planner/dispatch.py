@@ -73,11 +73,14 @@ class RoundDispatch:
     """The transcript's `hold`, or its `record` when it does not batch (see hold_and_flush)."""
     flush: Callable[[], None] = field(init=False, repr=False, compare=False)
     """Write what `hold` kept (a no-op for a transcript that does not batch)."""
+    debug: bool = field(init=False, repr=False, compare=False)
+    """Whether debug events are logged, read once per round (see debug_enabled)."""
 
     def __post_init__(self) -> None:
         hold, flush = hold_and_flush(self.transcript)
         object.__setattr__(self, "hold", hold)
         object.__setattr__(self, "flush", flush)
+        object.__setattr__(self, "debug", debug_enabled())
 
 
 def error_result(message: str) -> ToolResult:
@@ -223,7 +226,7 @@ async def _dispatch(
         result, decision = error_result(f"dispatch failed: {type(exc).__name__}: {exc}"), None
     duration_ms = (time.perf_counter() - start) * 1000
     result = _record_result(setup, call, round_no, result, duration_ms)
-    if debug_enabled():
+    if setup.debug:
         log.debug("tool.result", tool=call.name, ok=result.success, duration_ms=round(duration_ms))
     return ExecutedCall(round_no, call, result, duration_ms, decision)
 
