@@ -45,6 +45,13 @@ def test_an_absolute_figure_more_than_a_quarter_worse_is_shown_but_does_not_fail
     assert all(r.worse_by < 1 for r in better)
 
 
+def test_a_measurement_over_a_fixed_goal_is_absolute() -> None:
+    """`_vs_goal` divides one latency by a constant: machine speed moves it like the latency."""
+    rows = compare({"list_p99_under_attack_vs_goal": 0.17}, {"list_p99_under_attack_vs_goal": 0.3})
+    assert [(r.worse, r.regressed) for r in rows] == [(True, False)]
+    assert compare({"scale1000_vs_ideal": 1.3}, {"scale1000_vs_ideal": 1.7})[0].regressed
+
+
 def test_figures_missing_from_either_run_or_not_numbers_are_skipped() -> None:
     rows = compare({"a_us": 1.0, "dbos": "text"}, {"b_us": 2.0, "dbos": "other", "a_us": True})
     assert rows == []
