@@ -125,10 +125,12 @@ class FakeLLMServer:
         return sock
 
     def _make_server(self) -> uvicorn.Server:
+        # log_config and log_level None: uvicorn leaves the process's logging as it was (a
+        # level would be set on its loggers for every server in the process, not just this one)
         config = uvicorn.Config(
             self.app,
             log_config=None,
-            log_level="critical",
+            log_level=None,
             access_log=False,
             lifespan="off",
             timeout_graceful_shutdown=1,

@@ -67,8 +67,8 @@ def test_reprs_show_content_once_the_application_opts_in() -> None:
 
 @pytest.fixture
 def uvicorn_level_unset() -> Iterator[None]:
-    """uvicorn's own level as a fresh process has it (a fake LLM server started earlier in
-    the session sets it to critical)."""
+    """uvicorn's own level as a fresh process has it (a test's own uvicorn server may have
+    set one)."""
     uvicorn_error = logging.getLogger("uvicorn.error")
     saved = uvicorn_error.level
     uvicorn_error.setLevel(logging.NOTSET)

@@ -78,3 +78,25 @@ async def test_standalone_process_serves_a_script_and_counts_requests(tmp_path: 
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def test_a_fake_server_leaves_the_process_logging_levels_alone() -> None:
+    """Starting and stopping a server changes no logger's level: another uvicorn server or a
+    test of the app's own logging in the same process sees the levels it set."""
+    import logging
+
+    names = ["uvicorn", "uvicorn.error", "uvicorn.access", "uvicorn.asgi"]
+    loggers = [logging.getLogger(n) for n in names]
+    saved = [lg.level for lg in loggers]
+    try:
+        for lg in loggers:
+            lg.setLevel(logging.INFO)
+        server = FakeLLMServer().start()
+        try:
+            assert [lg.level for lg in loggers] == [logging.INFO] * len(names)
+        finally:
+            server.stop()
+        assert [lg.level for lg in loggers] == [logging.INFO] * len(names)
+    finally:
+        for lg, level in zip(loggers, saved, strict=True):
+            lg.setLevel(level)
