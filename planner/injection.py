@@ -61,27 +61,15 @@ def _folded(pattern: str) -> Any:
     return re2.compile(pattern)
 
 
-def _folded_literals(literals: Sequence[str]) -> re.Pattern[bytes]:
-    """A bytes regex for any of `literals` in folded UTF-8, each letter with its non-ASCII
-    equals: an alternation of short literals, so linear in `re` too."""
-
-    def letter(ch: str) -> bytes:
-        options = [ch, *FOLD_EXTRAS.get(ch, "")]
-        if len(options) == 1:
-            return re.escape(ch.encode())
-        return b"(?:" + b"|".join(re.escape(o.encode()) for o in options) + b")"
-
-    return re.compile(b"|".join(b"".join(letter(ch) for ch in lit) for lit in literals))
-
-
 HINTS = ("previous", "you are now", "system", "{{")
-"""Every marker's match contains one of these: the cheap test on the input's JSON."""
+"""Every marker's match contains one of these: the test on the input's JSON."""
 _HINTS = _folded("|".join(re2.escape(hint) for hint in HINTS))
-_SHORT_HINTS = _folded_literals(HINTS)
-SHORT_INPUT = 4096
-"""Below this many bytes of JSON the hints run in `re`: a fifth of RE2's call overhead, which
-is most of the cost on the short arguments most calls have; above it RE2's automaton is
-faster."""
+HINT_ANCHORS = (b"prev", b"you are now", b"tem", b"{{")
+"""A piece of each hint that folding leaves alone (no i, k or s): a hint can only be where its
+piece is. On the short arguments most calls have, four substring tests cost a tenth of one
+RE2 call; on longer input they cost more than they save."""
+ANCHORED_BELOW = 256
+"""JSON shorter than this many bytes is tested for the anchors before RE2 runs."""
 _RE2_MARKERS = {
     0: "ignore (?:all |the )?previous (?:instructions|messages)",
     1: "you are now .{0,40}(?:assistant|gpt|claude|gemini)",
@@ -200,10 +188,18 @@ def find_injection(raw_input: Any) -> str | None:
         if nested_deeper_than(raw_input, MAX_SCANNED_DEPTH):
             return TOO_DEEP
         return find_marker(long_strings(raw_input, acyclic=_is_acyclic(raw_input)))
-    hints = _SHORT_HINTS if len(data) < SHORT_INPUT else _HINTS
-    if hints.search(data.lower()) is None:
+    folded = data.lower()
+    if len(folded) < ANCHORED_BELOW and not _may_hold_hint(folded):
+        return None
+    if _HINTS.search(folded) is None:
         return None
     return find_marker(long_strings(raw_input, acyclic=True))
+
+
+def _may_hold_hint(folded: bytes) -> bool:
+    """False when no hint can be in the folded JSON: none of their anchors is."""
+    a, b, c, d = HINT_ANCHORS
+    return a in folded or b in folded or c in folded or d in folded
 
 
 def nested_deeper_than(value: Any, limit: int) -> bool:

@@ -236,24 +236,24 @@ def test_input_deeper_than_any_json_parser_goes_is_flagged_without_walking_it() 
 @pytest.mark.property
 @settings(deadline=None)
 @given(ordinary_text)
-def test_short_input_hints_find_what_re2_finds(text: str) -> None:
-    """The hints for short input (Python's `re`) agree with the RE2 hints, fold characters
-    included: neither lets a marker through unscanned."""
-    from planner.injection import _HINTS, _SHORT_HINTS
+def test_hint_anchors_pass_everything_the_hints_match(text: str) -> None:
+    """The substring test before RE2 lets through every text a hint matches, fold characters
+    included: it never lets a marker go unscanned."""
+    from planner.injection import _HINTS, _may_hold_hint
 
     data = fold(text)
-    assert (_SHORT_HINTS.search(data) is None) == (_HINTS.search(data) is None)
+    if _HINTS.search(data) is not None:
+        assert _may_hold_hint(data)
 
 
 @pytest.mark.parametrize(
     "text", ["prevİous", "ſyſtem", "you are now", "{{", "SYSTEM", "yOu ARE nOw"]
 )
-def test_both_hint_matchers_find_folded_hints(text: str) -> None:
-    from planner.injection import _HINTS, _SHORT_HINTS
+def test_hint_anchors_hold_in_folded_hints(text: str) -> None:
+    from planner.injection import _HINTS, _may_hold_hint
 
-    for hints in (_HINTS, _SHORT_HINTS):
-        assert hints.search(fold(text)) is not None
-        assert hints.search(fold(text.replace(text[1], "#"))) is None
+    assert _may_hold_hint(fold(text)) and _HINTS.search(fold(text)) is not None
+    assert not _may_hold_hint(fold(text.replace(text[1], "#"))) or "tem" in text.lower()
 
 
 @pytest.mark.parametrize("size", [100, 5000])
