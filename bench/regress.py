@@ -33,6 +33,9 @@ NOT_COMPARED = re.compile(
 RATIO_FIGURE = re.compile(r"ratio|vs_(?!goal)|share|_over_|kib_per_run")
 """Figures measured as ratios within one run: the ones whose regression fails the check. A
 figure `_vs_goal` is one measurement over a fixed goal, as absolute as the measurement."""
+SHARE_FLOOR = 0.05
+"""Shares are compared from 5 % up: a share near zero is the difference of two measurements,
+whose noise (1.5 % one run, 2.5 % the next) says nothing about the code."""
 
 
 @dataclass(frozen=True)
@@ -78,6 +81,8 @@ def compare(old: dict[str, Any], new: dict[str, Any]) -> list[Comparison]:
         old_v, new_v = float(before), float(value)
         if old_v <= 0 or new_v <= 0:
             continue
+        if "share" in key:
+            old_v, new_v = max(old_v, SHARE_FLOOR), max(new_v, SHARE_FLOOR)
         worse = new_v / old_v if way == "lower" else old_v / new_v
         out.append(Comparison(key, old_v, new_v, way, worse))
     return out

@@ -64,3 +64,13 @@ def test_check_files_exit_code(tmp_path: Path, capsys: object) -> None:
     assert check_files(old, new) == 0
     new.write_text(json.dumps({"replay_total_s": 0.4, "transcript_share_1call": 0.4}))
     assert check_files(old, new) == 1
+
+
+def test_shares_near_zero_are_compared_from_the_floor() -> None:
+    """1.5 % -> 2.5 % is noise; 27 % -> 35 % is a regression."""
+    small = compare(
+        {"transcript_file_share_10call": 0.015}, {"transcript_file_share_10call": 0.025}
+    )
+    assert not small[0].worse
+    big = compare({"transcript_share_1call": 0.27}, {"transcript_share_1call": 0.35})
+    assert big[0].regressed
